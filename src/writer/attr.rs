@@ -1,0 +1,141 @@
+//! Attributes: small named values attached to a group or dataset.
+
+use std::sync::{Arc, Mutex};
+
+use super::error::{invalid, Error, Result};
+use super::inner::{Inner, ObjId};
+use super::{lock, path};
+use crate::format::attribute::encode_attribute;
+use crate::format::dataspace::Dataspace;
+use crate::format::datatype::{CharSet, Datatype, StringPad};
+use crate::format::msg_type;
+use crate::format::object_header::{Message, MAX_BODY};
+use crate::types::H5Type;
+
+/// Writes one attribute on an object; obtained from `attr(name)` on a group or dataset.
+#[must_use = "an attribute is written by one of the write methods"]
+pub struct AttrWriter {
+    inner: Arc<Mutex<Inner>>,
+    id: ObjId,
+    name: String,
+}
+
+impl AttrWriter {
+    pub(crate) fn new(inner: Arc<Mutex<Inner>>, id: ObjId, name: &str) -> Self {
+        AttrWriter {
+            inner,
+            id,
+            name: name.to_string(),
+        }
+    }
+
+    /// A scalar numeric attribute.
+    pub fn write_scalar<T: H5Type>(self, value: T) -> Result<()> {
+        self.put(
+            &T::datatype(),
+            &Dataspace::Scalar,
+            bytemuck::bytes_of(&value),
+        )
+    }
+
+    /// A 1-D numeric attribute.
+    pub fn write<T: H5Type>(self, values: &[T]) -> Result<()> {
+        self.write_array(&[values.len() as u64], values)
+    }
+
+    /// An N-D numeric attribute of the given shape (row-major values).
+    pub fn write_array<T: H5Type>(self, shape: &[u64], values: &[T]) -> Result<()> {
+        let n: u64 = shape.iter().product();
+        if n != values.len() as u64 {
+            let obj = self.object_path();
+            return Err(invalid(
+                &obj,
+                format!(
+                    "attribute {:?}: shape {shape:?} needs {n} values, got {}",
+                    self.name,
+                    values.len()
+                ),
+            ));
+        }
+        let space = Dataspace::Simple {
+            dims: shape.to_vec(),
+            max: None,
+        };
+        self.put(&T::datatype(), &space, bytemuck::cast_slice(values))
+    }
+
+    /// A scalar fixed-length string (UTF-8 when it is not ASCII), null-padded.
+    pub fn write_str(self, value: &str) -> Result<()> {
+        let size = value.len().max(1);
+        let mut data = value.as_bytes().to_vec();
+        data.resize(size, 0);
+        self.put(
+            &string_type(size as u32, value.is_ascii()),
+            &Dataspace::Scalar,
+            &data,
+        )
+    }
+
+    /// A 1-D array of fixed-length strings, each padded to the longest.
+    pub fn write_strs(self, values: &[&str]) -> Result<()> {
+        let size = values.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
+        let mut data = Vec::with_capacity(size * values.len());
+        for s in values {
+            data.extend_from_slice(s.as_bytes());
+            data.resize(data.len() + size - s.len(), 0);
+        }
+        let ascii = values.iter().all(|s| s.is_ascii());
+        let space = Dataspace::Simple {
+            dims: vec![values.len() as u64],
+            max: None,
+        };
+        self.put(&string_type(size as u32, ascii), &space, &data)
+    }
+
+    fn object_path(&self) -> String {
+        lock(&self.inner).objects[self.id].path.clone()
+    }
+
+    fn put(self, dtype: &Datatype, space: &Dataspace, data: &[u8]) -> Result<()> {
+        let mut inner = lock(&self.inner);
+        inner.check_usable()?;
+        path::check_name(&self.name)?;
+        let obj = &inner.objects[self.id];
+        if obj.attrs.iter().any(|(n, _)| *n == self.name) {
+            return Err(Error::AlreadyExists {
+                path: format!("{}@{}", obj.path, self.name),
+            });
+        }
+        let mut body = Vec::new();
+        encode_attribute(&mut body, inner.sizes, &self.name, dtype, space, data);
+        if body.len() > MAX_BODY {
+            return Err(invalid(
+                &obj.path,
+                format!(
+                    "attribute {:?} needs {} bytes; at most {MAX_BODY} fit in one header message",
+                    self.name,
+                    body.len()
+                ),
+            ));
+        }
+        let obj = &mut inner.objects[self.id];
+        obj.attrs.push((
+            self.name,
+            Message {
+                kind: msg_type::ATTRIBUTE,
+                flags: 0,
+                body,
+            },
+        ));
+        obj.dirty = true;
+        Ok(())
+    }
+}
+
+fn string_type(size: u32, ascii: bool) -> Datatype {
+    Datatype::FixedString {
+        size,
+        pad: StringPad::NullPad,
+        cset: if ascii { CharSet::Ascii } else { CharSet::Utf8 },
+    }
+}

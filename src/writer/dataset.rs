@@ -1,0 +1,716 @@
+//! Datasets: creation, the three storage layouts, and writing regions.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+
+use super::attr::AttrWriter;
+use super::btree;
+use super::error::{invalid, Error, Result};
+use super::inner::{Inner, Kind, ObjId};
+use super::{lock, selection};
+use crate::format::btree_v1::{ChunkKey, NodeShape, CHUNK_K};
+use crate::format::dataspace::{Dataspace, UNLIMITED};
+use crate::format::datatype::Datatype;
+use crate::format::fill_value::{AllocTime, FillValue};
+use crate::format::layout::Layout;
+use crate::format::object_header::Message;
+use crate::format::{msg_type, Sizes, MSG_FLAG_CONSTANT, UNDEF};
+use crate::space::Placement;
+use crate::types::H5Type;
+
+/// Largest raw data a compact dataset may hold (it lives in one header message).
+pub const MAX_COMPACT_BYTES: usize = 65_000;
+/// Largest chunk: the v1 B-tree key stores a chunk's size in 32 bits.
+pub const MAX_CHUNK_BYTES: u64 = u32::MAX as u64;
+/// Highest rank HDF5 allows.
+pub const MAX_RANK: usize = 32;
+
+/// How a dataset's raw data is stored, as chosen on the builder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageLayout {
+    /// One block of the file (the default for fixed shapes without a chunk shape).
+    Contiguous,
+    /// Inside the object header; at most [`MAX_COMPACT_BYTES`].
+    Compact,
+    /// In chunks of the given shape, indexed by a v1 B-tree.
+    Chunked(Vec<u64>),
+}
+
+/// The raw-data side of a dataset.
+pub(crate) enum DataStore {
+    Compact(Vec<u8>),
+    Contiguous { addr: u64, size: u64 },
+    Chunked(Chunked),
+}
+
+/// A chunked dataset's chunk shape and index.
+pub(crate) struct Chunked {
+    pub chunk: Vec<u32>,
+    pub chunk_bytes: usize,
+    /// Root of the committed B-tree.
+    pub btree: u64,
+    /// Every chunk written: scaled chunk coordinates → (address, stored size).
+    pub entries: BTreeMap<Vec<u64>, (u64, u32)>,
+    /// `entries` changed since the tree was last built.
+    pub index_dirty: bool,
+}
+
+/// Everything the writer knows about one dataset.
+pub(crate) struct DatasetState {
+    pub dtype: Datatype,
+    pub elem: usize,
+    /// Current dims; empty for a scalar.
+    pub dims: Vec<u64>,
+    /// Maximum dims when they differ from `dims`.
+    pub max: Option<Vec<u64>>,
+    pub fill: Option<Vec<u8>>,
+    pub store: DataStore,
+}
+
+impl DatasetState {
+    fn dataspace(&self) -> Dataspace {
+        if self.dims.is_empty() {
+            Dataspace::Scalar
+        } else {
+            Dataspace::Simple {
+                dims: self.dims.clone(),
+                max: self.max.clone(),
+            }
+        }
+    }
+
+    fn layout(&self) -> Layout {
+        match &self.store {
+            DataStore::Compact(data) => Layout::Compact { data: data.clone() },
+            DataStore::Contiguous { addr, size } => Layout::Contiguous {
+                addr: *addr,
+                size: *size,
+            },
+            DataStore::Chunked(c) => Layout::Chunked {
+                btree: c.btree,
+                chunk: c.chunk.clone(),
+                element_size: self.elem as u32,
+            },
+        }
+    }
+
+    /// Header messages: dataspace and (unless compact) layout first, pinned in chunk 0.
+    pub fn messages(&self, sizes: Sizes) -> (Vec<Message>, usize) {
+        let mut space = Vec::new();
+        self.dataspace().encode(&mut space, sizes);
+        let mut layout = Vec::new();
+        self.layout().encode(&mut layout, sizes);
+        let mut dtype = Vec::new();
+        self.dtype.encode(&mut dtype);
+        let alloc = match self.store {
+            DataStore::Compact(_) => AllocTime::Early,
+            DataStore::Contiguous { .. } => AllocTime::Late,
+            DataStore::Chunked(_) => AllocTime::Incremental,
+        };
+        let mut fill = Vec::new();
+        FillValue {
+            alloc,
+            value: self.fill.clone(),
+        }
+        .encode(&mut fill);
+        let m = |kind, flags, body| Message { kind, flags, body };
+        let space = m(msg_type::DATASPACE, 0, space);
+        let layout = m(msg_type::LAYOUT, 0, layout);
+        let dtype = m(msg_type::DATATYPE, MSG_FLAG_CONSTANT, dtype);
+        let fill = m(msg_type::FILL_VALUE, MSG_FLAG_CONSTANT, fill);
+        match self.store {
+            DataStore::Compact(_) => (vec![space, dtype, fill, layout], 1),
+            _ => (vec![space, layout, dtype, fill], 2),
+        }
+    }
+
+    /// One element of fill, repeated `n` times.
+    fn fill_buffer(&self, n: usize) -> Vec<u8> {
+        match &self.fill {
+            Some(f) if f.iter().any(|&b| b != 0) => f.repeat(n),
+            _ => vec![0; n * self.elem],
+        }
+    }
+}
+
+impl Inner {
+    fn dataset(&self, id: ObjId) -> &DatasetState {
+        match &self.objects[id].kind {
+            Kind::Dataset(d) => d,
+            Kind::Group(_) => unreachable!("dataset handle on a group"),
+        }
+    }
+
+    fn dataset_mut(&mut self, id: ObjId) -> &mut DatasetState {
+        match &mut self.objects[id].kind {
+            Kind::Dataset(d) => d,
+            Kind::Group(_) => unreachable!("dataset handle on a group"),
+        }
+    }
+
+    /// Writes `data` (row-major, `count` elements per dim) at `start`.
+    pub(crate) fn write_region(
+        &mut self,
+        id: ObjId,
+        start: &[u64],
+        count: &[u64],
+        data: &[u8],
+    ) -> Result<()> {
+        self.check_usable()?;
+        let path = self.objects[id].path.clone();
+        let d = self.dataset(id);
+        if start.len() != d.dims.len() || count.len() != d.dims.len() {
+            return Err(invalid(
+                &path,
+                format!(
+                    "region has rank {} but the dataset has rank {}",
+                    start.len(),
+                    d.dims.len()
+                ),
+            ));
+        }
+        for (i, ((s, c), n)) in start.iter().zip(count).zip(&d.dims).enumerate() {
+            if s.checked_add(*c).is_none_or(|end| end > *n) {
+                return Err(invalid(
+                    &path,
+                    format!("region start {start:?} count {count:?} lies outside the dataset's shape {:?} (dim {i})", d.dims),
+                ));
+            }
+        }
+        let n: u64 = count.iter().product();
+        if data.len() as u64 != n * d.elem as u64 {
+            return Err(invalid(
+                &path,
+                format!(
+                    "data holds {} bytes but the region {count:?} needs {} elements of {} bytes",
+                    data.len(),
+                    n,
+                    d.elem
+                ),
+            ));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let r = self.write_region_unchecked(id, start, count, data);
+        self.poison_on(r)
+    }
+
+    fn write_region_unchecked(
+        &mut self,
+        id: ObjId,
+        start: &[u64],
+        count: &[u64],
+        data: &[u8],
+    ) -> Result<()> {
+        let hi: Vec<u64> = start.iter().zip(count).map(|(s, c)| s + c).collect();
+        let d = self.dataset(id);
+        let elem = d.elem;
+        let dims = d.dims.clone();
+        let zeros = vec![0u64; dims.len()];
+        match &d.store {
+            DataStore::Compact(_) => {
+                let DataStore::Compact(buf) = &mut self.dataset_mut(id).store else {
+                    unreachable!()
+                };
+                selection::copy_box(elem, start, &hi, data, start, count, buf, &zeros, &dims);
+                self.objects[id].dirty = true;
+                Ok(())
+            }
+            DataStore::Contiguous { addr, .. } => {
+                let addr = *addr;
+                // coalesce rows that are adjacent in the file (they are in the source)
+                let mut runs: Vec<(u64, u64, u64)> = Vec::new();
+                selection::for_each_row(start, &hi, &zeros, &dims, start, count, |f, s, n| {
+                    match runs.last_mut() {
+                        Some(last) if last.0 + last.2 == f && last.1 + last.2 == s => last.2 += n,
+                        _ => runs.push((f, s, n)),
+                    }
+                });
+                for (f, s, n) in runs {
+                    let (s, n) = (s as usize * elem, n as usize * elem);
+                    self.write_at(
+                        "writing contiguous raw data",
+                        addr + f * elem as u64,
+                        &data[s..s + n],
+                    )?;
+                }
+                Ok(())
+            }
+            DataStore::Chunked(_) => self.write_chunks(id, start, &hi, count, data),
+        }
+    }
+
+    /// Writes the part of a region that falls in each chunk it touches.
+    fn write_chunks(
+        &mut self,
+        id: ObjId,
+        start: &[u64],
+        hi: &[u64],
+        count: &[u64],
+        data: &[u8],
+    ) -> Result<()> {
+        let d = self.dataset(id);
+        let DataStore::Chunked(c) = &d.store else {
+            unreachable!()
+        };
+        let chunk: Vec<u64> = c.chunk.iter().map(|&x| u64::from(x)).collect();
+        let dims = d.dims.clone();
+        let first: Vec<u64> = start.iter().zip(&chunk).map(|(s, c)| s / c).collect();
+        let last: Vec<u64> = hi.iter().zip(&chunk).map(|(h, c)| (h - 1) / c).collect();
+        let mut ci = first.clone();
+        loop {
+            self.write_one_chunk(id, &ci, &chunk, &dims, start, hi, count, data)?;
+            // odometer over the touched chunks
+            let mut dim = ci.len();
+            loop {
+                if dim == 0 {
+                    return Ok(());
+                }
+                dim -= 1;
+                ci[dim] += 1;
+                if ci[dim] <= last[dim] {
+                    break;
+                }
+                ci[dim] = first[dim];
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_one_chunk(
+        &mut self,
+        id: ObjId,
+        ci: &[u64],
+        chunk: &[u64],
+        dims: &[u64],
+        start: &[u64],
+        hi: &[u64],
+        count: &[u64],
+        data: &[u8],
+    ) -> Result<()> {
+        let c_lo: Vec<u64> = ci.iter().zip(chunk).map(|(i, c)| i * c).collect();
+        let c_hi: Vec<u64> = c_lo.iter().zip(chunk).map(|(l, c)| l + c).collect();
+        let Some((lo, hi)) = selection::intersect(start, hi, &c_lo, &c_hi) else {
+            return Ok(());
+        };
+        let in_dims_hi: Vec<u64> = c_hi.iter().zip(dims).map(|(h, d)| *h.min(d)).collect();
+        let covers_all = lo == c_lo && hi == in_dims_hi;
+        let d = self.dataset(id);
+        let elem = d.elem;
+        let DataStore::Chunked(c) = &d.store else {
+            unreachable!()
+        };
+        let chunk_bytes = c.chunk_bytes;
+        let existing = c.entries.get(ci).copied();
+        let mut buf = match existing {
+            Some((addr, _)) if !covers_all => {
+                let mut b = vec![0u8; chunk_bytes];
+                self.read_at("reading a chunk back to update part of it", addr, &mut b)?;
+                b
+            }
+            _ if covers_all && in_dims_hi == c_hi => vec![0u8; chunk_bytes],
+            _ => d.fill_buffer(chunk_bytes / elem),
+        };
+        selection::copy_box(elem, &lo, &hi, data, start, count, &mut buf, &c_lo, chunk);
+        let addr = match existing {
+            Some((addr, _)) => addr,
+            None => self.alloc(chunk_bytes as u64, Placement::Align(8))?,
+        };
+        self.write_at("writing a chunk", addr, &buf)?;
+        if existing.is_none() {
+            let DataStore::Chunked(c) = &mut self.dataset_mut(id).store else {
+                unreachable!()
+            };
+            c.entries.insert(ci.to_vec(), (addr, chunk_bytes as u32));
+            c.index_dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Commit phase 1 for a dataset's chunk index: builds a new B-tree in fresh space
+    /// when chunks were added. Returns whether the header must be rewritten.
+    pub(crate) fn dataset_commit_index(
+        &mut self,
+        id: ObjId,
+        _phase2: &mut Vec<(u64, Vec<u8>)>,
+    ) -> Result<bool> {
+        let sizes = self.sizes;
+        let d = self.dataset(id);
+        let elem = d.elem;
+        let DataStore::Chunked(c) = &d.store else {
+            return Ok(false);
+        };
+        if !c.index_dirty {
+            return Ok(false);
+        }
+        let ndims = c.chunk.len() + 1;
+        let shape = NodeShape {
+            sizes,
+            k: CHUNK_K,
+            ndims,
+        };
+        let sentinel = btree::sentinel(&c.chunk, ndims);
+        let entries: Vec<(ChunkKey, u64)> = c
+            .entries
+            .iter()
+            .map(|(scaled, &(addr, size))| {
+                let mut offsets: Vec<u64> = scaled
+                    .iter()
+                    .zip(&c.chunk)
+                    .map(|(s, &k)| s * u64::from(k))
+                    .collect();
+                offsets.push(0);
+                (
+                    ChunkKey {
+                        size,
+                        filter_mask: 0,
+                        offsets,
+                    },
+                    addr,
+                )
+            })
+            .collect();
+        let _ = elem;
+        let mut nodes: Vec<(u64, Vec<u8>)> = Vec::new();
+        let root = {
+            let mut alloc = |len: usize| self.alloc(len as u64, Placement::Align(8));
+            btree::build(shape, entries, &sentinel, &mut alloc, &mut |a, b| {
+                nodes.push((a, b.to_vec()));
+                Ok(())
+            })?
+        };
+        for (a, b) in nodes {
+            self.write_at("writing a chunk index node", a, &b)?;
+        }
+        let DataStore::Chunked(c) = &mut self.dataset_mut(id).store else {
+            unreachable!()
+        };
+        c.btree = root;
+        c.index_dirty = false;
+        Ok(true)
+    }
+
+    /// Creates a dataset at `path` relative to `from`.
+    pub(crate) fn create_dataset(
+        &mut self,
+        from: ObjId,
+        path: &str,
+        spec: DatasetSpec,
+    ) -> Result<ObjId> {
+        self.check_usable()?;
+        let (parent, name) = self.parent_for_new(from, path)?;
+        let full = super::path::join(&self.objects[parent].path, name);
+        let state = spec.validate(&full)?;
+        let r = (|| {
+            let mut state = state;
+            if let DataStore::Contiguous { addr, size } = &mut state.store {
+                if *size > 0 {
+                    *addr = self.alloc(*size, Placement::Align(8))?;
+                    if state
+                        .fill
+                        .as_ref()
+                        .is_some_and(|f| f.iter().any(|&b| b != 0))
+                    {
+                        self.fill_contiguous(*addr, *size, state.fill.as_ref().unwrap())?;
+                    }
+                }
+            }
+            self.add_object(full, Kind::Dataset(Box::new(state)))
+        })();
+        let id = self.poison_on(r)?;
+        self.link(parent, name, id);
+        Ok(id)
+    }
+
+    fn fill_contiguous(&mut self, addr: u64, size: u64, fill: &[u8]) -> Result<()> {
+        const STEP: usize = 1 << 20;
+        let per = (STEP / fill.len()).max(1);
+        let block = fill.repeat(per);
+        let mut off = 0u64;
+        while off < size {
+            let n = (size - off).min(block.len() as u64) as usize;
+            self.write_at("writing the fill value", addr + off, &block[..n])?;
+            off += n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// What a builder asks for, before validation.
+#[derive(Clone, Debug)]
+pub(crate) struct DatasetSpec {
+    pub dtype: Datatype,
+    pub shape: Option<Vec<u64>>,
+    pub max_shape: Option<Vec<u64>>,
+    pub layout: Option<StorageLayout>,
+    pub fill: Option<Vec<u8>>,
+}
+
+impl DatasetSpec {
+    fn validate(self, path: &str) -> Result<DatasetState> {
+        let elem = self.dtype.size() as usize;
+        let dims = self
+            .shape
+            .ok_or_else(|| invalid(path, "no shape given (call .shape(...))"))?;
+        if dims.len() > MAX_RANK {
+            return Err(invalid(
+                path,
+                format!("rank {} exceeds HDF5's maximum of {MAX_RANK}", dims.len()),
+            ));
+        }
+        let max = match self.max_shape {
+            Some(m) if m != dims => {
+                if m.len() != dims.len() {
+                    return Err(invalid(
+                        path,
+                        format!("max shape {m:?} has a different rank from shape {dims:?}"),
+                    ));
+                }
+                if let Some(i) = (0..dims.len()).find(|&i| m[i] != UNLIMITED && m[i] < dims[i]) {
+                    return Err(invalid(
+                        path,
+                        format!("max shape {m:?} is smaller than shape {dims:?} in dim {i}"),
+                    ));
+                }
+                Some(m)
+            }
+            _ => None,
+        };
+        let n: u64 = dims
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(d))
+            .ok_or_else(|| invalid(path, "shape overflows"))?;
+        let bytes = n
+            .checked_mul(elem as u64)
+            .ok_or_else(|| invalid(path, "shape overflows"))?;
+        let layout = self.layout.unwrap_or(StorageLayout::Contiguous);
+        if max.is_some() && !matches!(layout, StorageLayout::Chunked(_)) {
+            return Err(invalid(
+                path,
+                "an extendable dataset (max shape ≠ shape) must be chunked",
+            ));
+        }
+        if let Some(f) = &self.fill {
+            if f.len() != elem {
+                return Err(invalid(path, "the fill value must be one element"));
+            }
+        }
+        let store = match layout {
+            StorageLayout::Compact => {
+                if bytes as usize > MAX_COMPACT_BYTES {
+                    return Err(invalid(
+                        path,
+                        format!("compact data of {bytes} bytes exceeds the {MAX_COMPACT_BYTES}-byte limit"),
+                    ));
+                }
+                let fill = DatasetState {
+                    dtype: self.dtype.clone(),
+                    elem,
+                    dims: vec![],
+                    max: None,
+                    fill: self.fill.clone(),
+                    store: DataStore::Compact(vec![]),
+                };
+                DataStore::Compact(fill.fill_buffer(n as usize))
+            }
+            StorageLayout::Contiguous => DataStore::Contiguous {
+                addr: UNDEF,
+                size: bytes,
+            },
+            StorageLayout::Chunked(chunk) => {
+                if dims.is_empty() {
+                    return Err(invalid(path, "a scalar dataset cannot be chunked"));
+                }
+                if chunk.len() != dims.len() {
+                    return Err(invalid(
+                        path,
+                        format!(
+                            "chunk shape {chunk:?} has rank {} but the dataset has rank {}",
+                            chunk.len(),
+                            dims.len()
+                        ),
+                    ));
+                }
+                if let Some(i) = chunk.iter().position(|&c| c == 0) {
+                    return Err(invalid(
+                        path,
+                        format!("chunk shape {chunk:?} has a zero in dim {i}"),
+                    ));
+                }
+                let maxd = max.as_ref().unwrap_or(&dims);
+                for i in 0..dims.len() {
+                    if chunk[i] > u64::from(u32::MAX) {
+                        return Err(invalid(
+                            path,
+                            format!("chunk dim {i} ({}) exceeds 2^32-1", chunk[i]),
+                        ));
+                    }
+                    if maxd[i] != UNLIMITED && chunk[i] > maxd[i] && maxd[i] > 0 {
+                        return Err(invalid(
+                            path,
+                            format!("chunk shape {chunk:?} is larger than the fixed dimension {i} of size {}", maxd[i]),
+                        ));
+                    }
+                }
+                let cb = chunk
+                    .iter()
+                    .try_fold(elem as u64, |a, &c| a.checked_mul(c))
+                    .unwrap_or(u64::MAX);
+                if cb > MAX_CHUNK_BYTES {
+                    return Err(invalid(
+                        path,
+                        format!("a chunk of {chunk:?} holds {cb} bytes, more than the 4 GiB limit"),
+                    ));
+                }
+                DataStore::Chunked(Chunked {
+                    chunk: chunk.iter().map(|&c| c as u32).collect(),
+                    chunk_bytes: cb as usize,
+                    btree: UNDEF,
+                    entries: BTreeMap::new(),
+                    index_dirty: false,
+                })
+            }
+        };
+        Ok(DatasetState {
+            dtype: self.dtype,
+            elem,
+            dims,
+            max,
+            fill: self.fill,
+            store,
+        })
+    }
+}
+
+/// Configures a new dataset; nothing is written until [`DatasetBuilder::create`].
+#[must_use = "a builder does nothing until .create()"]
+pub struct DatasetBuilder<T> {
+    inner: Arc<Mutex<Inner>>,
+    from: ObjId,
+    path: String,
+    spec: DatasetSpec,
+    _t: PhantomData<T>,
+}
+
+impl<T: H5Type> DatasetBuilder<T> {
+    pub(crate) fn new(inner: Arc<Mutex<Inner>>, from: ObjId, path: &str) -> Self {
+        DatasetBuilder {
+            inner,
+            from,
+            path: path.to_string(),
+            spec: DatasetSpec {
+                dtype: T::datatype(),
+                shape: None,
+                max_shape: None,
+                layout: None,
+                fill: None,
+            },
+            _t: PhantomData,
+        }
+    }
+
+    /// The dataset's shape (an empty shape makes a scalar dataset).
+    pub fn shape(mut self, dims: impl AsRef<[u64]>) -> Self {
+        self.spec.shape = Some(dims.as_ref().to_vec());
+        self
+    }
+
+    /// Maximum shape; [`UNLIMITED`] marks a dimension with no bound. Requires chunking.
+    pub fn max_shape(mut self, dims: impl AsRef<[u64]>) -> Self {
+        self.spec.max_shape = Some(dims.as_ref().to_vec());
+        self
+    }
+
+    /// Chunked storage with chunks of this shape (same rank as the dataset).
+    pub fn chunk(mut self, chunk: impl AsRef<[u64]>) -> Self {
+        self.spec.layout = Some(StorageLayout::Chunked(chunk.as_ref().to_vec()));
+        self
+    }
+
+    /// Contiguous storage (the default without a chunk shape).
+    pub fn contiguous(mut self) -> Self {
+        self.spec.layout = Some(StorageLayout::Contiguous);
+        self
+    }
+
+    /// Compact storage: the data lives in the object header (small datasets only).
+    pub fn compact(mut self) -> Self {
+        self.spec.layout = Some(StorageLayout::Compact);
+        self
+    }
+
+    /// The value that elements never written read as (default: zero).
+    pub fn fill_value(mut self, value: T) -> Self {
+        self.spec.fill = Some(bytemuck::bytes_of(&value).to_vec());
+        self
+    }
+
+    /// Creates the dataset. It is visible to readers after the next commit.
+    pub fn create(self) -> Result<Dataset<T>> {
+        let id = lock(&self.inner).create_dataset(self.from, &self.path, self.spec)?;
+        Ok(Dataset {
+            inner: self.inner,
+            id,
+            _t: PhantomData,
+        })
+    }
+
+    /// Creates the dataset and writes all of its data.
+    pub fn create_with_data(self, data: &[T]) -> Result<Dataset<T>> {
+        let ds = self.create()?;
+        ds.write(data)?;
+        Ok(ds)
+    }
+}
+
+/// A handle to a dataset of element type `T`.
+pub struct Dataset<T> {
+    inner: Arc<Mutex<Inner>>,
+    id: ObjId,
+    _t: PhantomData<T>,
+}
+
+impl<T: H5Type> Dataset<T> {
+    /// Writes the whole dataset (`data` in row-major order).
+    pub fn write(&self, data: &[T]) -> Result<()> {
+        let mut inner = lock(&self.inner);
+        let dims = inner.dataset(self.id).dims.clone();
+        let zeros = vec![0; dims.len()];
+        inner.write_region(self.id, &zeros, &dims, bytemuck::cast_slice(data))
+    }
+
+    /// Writes a rectangular region: `count[i]` elements from `start[i]` in each dim.
+    pub fn write_region(&self, start: &[u64], count: &[u64], data: &[T]) -> Result<()> {
+        lock(&self.inner).write_region(self.id, start, count, bytemuck::cast_slice(data))
+    }
+
+    /// The dataset's current shape.
+    pub fn shape(&self) -> Vec<u64> {
+        lock(&self.inner).dataset(self.id).dims.clone()
+    }
+
+    /// The dataset's absolute path.
+    pub fn path(&self) -> String {
+        lock(&self.inner).objects[self.id].path.clone()
+    }
+
+    /// Starts writing an attribute of this dataset.
+    pub fn attr(&self, name: &str) -> AttrWriter {
+        AttrWriter::new(self.inner.clone(), self.id, name)
+    }
+}
+
+impl<T> std::fmt::Debug for Dataset<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dataset").field("id", &self.id).finish()
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<S: Send>() {}
+    is_send::<Dataset<u8>>();
+    let _ = Error::Finished;
+}
