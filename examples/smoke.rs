@@ -5,7 +5,8 @@ fn main() -> h5sink::Result<()> {
     f.root().attr("gain").write_scalar(2.5f64)?;
     f.root().attr("roi").write(&[1u32, 2, 3, 4])?;
     let g = f.create_group("/camera")?;
-    g.attr("note").write_str("héllo")?;
+    g.attr("note").write_fixed_str("héllo")?;
+    g.attr("names").write_strs(&["", "a", "héllo wörld"])?;
     f.create_group("/camera/sub")?;
     let data: Vec<u16> = (0..60).collect();
     let d = f

@@ -70,6 +70,12 @@ pub enum Datatype {
         /// Character set.
         cset: CharSet,
     },
+    /// Variable-length string: each element is a length and a global heap reference
+    /// (16 bytes with 8-byte addresses); h5py reads it as `str`.
+    VarLenString {
+        /// Character set.
+        cset: CharSet,
+    },
 }
 
 impl Datatype {
@@ -78,6 +84,7 @@ impl Datatype {
         match *self {
             Datatype::Integer { size, .. } | Datatype::Float { size, .. } => u32::from(size),
             Datatype::FixedString { size, .. } => size,
+            Datatype::VarLenString { .. } => 16,
         }
     }
 
@@ -120,6 +127,18 @@ impl Datatype {
             Datatype::FixedString { size, pad, cset } => {
                 out.extend_from_slice(&[0x13, pad as u8 | ((cset as u8) << 4), 0, 0]);
                 out.extend_from_slice(&size.to_le_bytes());
+            }
+            Datatype::VarLenString { cset } => {
+                // type 1 = string, padding 0 = null-terminated, then the character set
+                out.extend_from_slice(&[0x19, 0x01, cset as u8, 0]);
+                out.extend_from_slice(&16u32.to_le_bytes());
+                // the base type: one unsigned byte per character
+                Datatype::Integer {
+                    size: 1,
+                    signed: false,
+                    order: ByteOrder::LittleEndian,
+                }
+                .encode(out);
             }
         }
     }
@@ -200,6 +219,12 @@ mod tests {
                 cset: CharSet::Utf8
             }),
             [0x13, 0x10, 0, 0, 5, 0, 0, 0]
+        );
+        assert_eq!(
+            enc(Datatype::VarLenString {
+                cset: CharSet::Utf8
+            }),
+            [0x19, 1, 1, 0, 16, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0]
         );
     }
 }

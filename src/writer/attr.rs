@@ -64,8 +64,55 @@ impl AttrWriter {
         self.put(&T::datatype(), &space, bytemuck::cast_slice(values))
     }
 
-    /// A scalar fixed-length string (UTF-8 when it is not ASCII), null-padded.
+    /// A scalar variable-length UTF-8 string, as h5py stores Python `str` attributes
+    /// (h5py reads it back as `str`).
     pub fn write_str(self, value: &str) -> Result<()> {
+        self.put_vlen(&[value], &Dataspace::Scalar)
+    }
+
+    /// A 1-D array of variable-length UTF-8 strings (h5py reads an array of `str`).
+    pub fn write_strs(self, values: &[&str]) -> Result<()> {
+        self.put_vlen(
+            values,
+            &Dataspace::Simple {
+                dims: vec![values.len() as u64],
+                max: None,
+            },
+        )
+    }
+
+    fn put_vlen(self, values: &[&str], space: &Dataspace) -> Result<()> {
+        let mut data = Vec::with_capacity(16 * values.len());
+        {
+            let mut inner = lock(&self.inner);
+            inner.check_usable()?;
+            path::check_name(&self.name)?;
+            for v in values {
+                let len = u32::try_from(v.len()).map_err(|_| {
+                    invalid(
+                        &inner.objects[self.id].path,
+                        format!("attribute {:?}: a string over 4 GiB", self.name),
+                    )
+                })?;
+                let r = inner.heap_insert(v.as_bytes());
+                let (addr, index) = inner.poison_on(r)?;
+                data.extend_from_slice(&len.to_le_bytes());
+                data.extend_from_slice(&addr.to_le_bytes());
+                data.extend_from_slice(&index.to_le_bytes());
+            }
+        }
+        self.put(
+            &Datatype::VarLenString {
+                cset: CharSet::Utf8,
+            },
+            space,
+            &data,
+        )
+    }
+
+    /// A scalar fixed-length string (UTF-8 when it is not ASCII), null-padded; h5py
+    /// reads fixed-length strings as `bytes`.
+    pub fn write_fixed_str(self, value: &str) -> Result<()> {
         let size = value.len().max(1);
         let mut data = value.as_bytes().to_vec();
         data.resize(size, 0);
@@ -76,8 +123,8 @@ impl AttrWriter {
         )
     }
 
-    /// A 1-D array of fixed-length strings, each padded to the longest.
-    pub fn write_strs(self, values: &[&str]) -> Result<()> {
+    /// A 1-D array of fixed-length strings, each null-padded to the longest.
+    pub fn write_fixed_strs(self, values: &[&str]) -> Result<()> {
         let size = values.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
         let mut data = Vec::with_capacity(size * values.len());
         for s in values {

@@ -16,6 +16,7 @@ use super::dataset::DatasetState;
 use super::error::{Error, Result};
 use super::header;
 use super::Durability;
+use crate::format::global_heap;
 use crate::format::object_header::{self, Message};
 use crate::format::superblock::SuperblockV2;
 use crate::format::{link, msg_type, Sizes, MSG_FLAG_CONSTANT};
@@ -58,6 +59,15 @@ pub(crate) struct Object {
     pub kind: Kind,
 }
 
+/// A global heap collection being filled; it is written at the next commit, before
+/// the headers whose attributes refer to it.
+pub(crate) struct PendingHeap {
+    addr: u64,
+    size: usize,
+    used: usize,
+    objects: Vec<Vec<u8>>,
+}
+
 /// Everything a file's handles share.
 pub(crate) struct Inner {
     pub storage: Box<dyn Storage>,
@@ -68,6 +78,8 @@ pub(crate) struct Inner {
     /// Set when an I/O error interrupted a write; later writes are refused.
     pub poisoned: Option<String>,
     pub finished: bool,
+    /// Global heap collections to write at the next commit.
+    pending_heaps: Vec<PendingHeap>,
     /// The superblock has been written (growth must then update its EOF).
     superblock_written: bool,
 }
@@ -87,6 +99,7 @@ impl Inner {
             objects: Vec::new(),
             poisoned: None,
             finished: false,
+            pending_heaps: Vec::new(),
             superblock_written: false,
         };
         inner.storage.set_len(0).map_err(|e| Error::Io {
@@ -179,6 +192,47 @@ impl Inner {
         }
         self.space.take(addr, size);
         Ok(addr)
+    }
+
+    /// Stores `data` as a global heap object; returns (collection address, index).
+    /// Collections are filled until the next commit writes them, and never touched again.
+    pub fn heap_insert(&mut self, data: &[u8]) -> Result<(u64, u32)> {
+        let need = global_heap::object_len(self.sizes, data.len());
+        let fits = self
+            .pending_heaps
+            .last()
+            .is_some_and(|h| h.used + need <= h.size && h.objects.len() < usize::from(u16::MAX));
+        if !fits {
+            let min = global_heap::header_len(self.sizes)
+                + need
+                + global_heap::object_header_len(self.sizes);
+            let size = min.max(global_heap::MIN_COLLECTION).div_ceil(8) * 8;
+            let addr = self.alloc(size as u64, Placement::Align(8))?;
+            let used = global_heap::header_len(self.sizes);
+            self.pending_heaps.push(PendingHeap {
+                addr,
+                size,
+                used,
+                objects: Vec::new(),
+            });
+        }
+        let h = self
+            .pending_heaps
+            .last_mut()
+            .expect("a pending heap exists");
+        h.objects.push(data.to_vec());
+        h.used += need;
+        Ok((h.addr, h.objects.len() as u32))
+    }
+
+    fn write_pending_heaps(&mut self) -> Result<()> {
+        for h in std::mem::take(&mut self.pending_heaps) {
+            let objects: Vec<&[u8]> = h.objects.iter().map(|o| o.as_slice()).collect();
+            let mut buf = Vec::with_capacity(h.size);
+            global_heap::encode_collection(&mut buf, self.sizes, h.size, &objects);
+            self.write_at("writing a global heap collection", h.addr, &buf)?;
+        }
+        Ok(())
     }
 
     // ----- objects -----
@@ -285,7 +339,8 @@ impl Inner {
     }
 
     fn commit_phases(&mut self) -> Result<()> {
-        // Phase 1: chunk indexes of datasets, then headers.
+        // Phase 1: heap collections, chunk indexes of datasets, then headers.
+        self.write_pending_heaps()?;
         let mut phase2: Vec<(u64, Vec<u8>)> = Vec::new();
         for id in 0..self.objects.len() {
             if matches!(self.objects[id].kind, Kind::Dataset(_))
