@@ -116,3 +116,197 @@ mod tests {
         assert_eq!(u16::from_le_bytes([root_node[6], root_node[7]]), 2);
     }
 }
+
+/// One node on the right edge of a growing tree, with its entries in memory.
+struct EdgeNode {
+    addr: u64,
+    level: u8,
+    left: u64,
+    right: u64,
+    keys: Vec<ChunkKey>,
+    children: Vec<u64>,
+    /// Entries readers can reach: the count stored on disk.
+    on_disk: usize,
+    /// Never written yet: the whole node is written in phase 1.
+    fresh: bool,
+    /// The right-sibling field changed since the node was last written.
+    right_changed: bool,
+}
+
+impl EdgeNode {
+    fn new(addr: u64, level: u8, left: u64) -> Self {
+        EdgeNode {
+            addr,
+            level,
+            left,
+            right: UNDEF,
+            keys: Vec::new(),
+            children: Vec::new(),
+            on_disk: 0,
+            fresh: true,
+            right_changed: false,
+        }
+    }
+}
+
+/// Writes a commit needs, by phase (see `inner.rs`).
+#[derive(Default)]
+pub(crate) struct TreeWrites {
+    /// Into fresh space or fields readers ignore: new nodes, entries past the count.
+    pub phase1: Vec<(u64, Vec<u8>)>,
+    /// In place, one aligned field each: a key's dim-0 offset and the entry count.
+    pub phase2: Vec<(u64, Vec<u8>)>,
+}
+
+/// A v1 B-tree that only grows on the right (chunks appended in key order),
+/// keeping just its right edge in memory, whatever its size.
+///
+/// Commits follow format-notes §9.3: new entries go past the node's stored count,
+/// except the dim-0 offset of the key that held the right bound, which keeps the
+/// sentinel's value until phase 2 writes it together with the new count; then the
+/// dataset header (phase 3) points at a new root when the tree grew a level.
+pub(crate) struct BTreeAppender {
+    shape: NodeShape,
+    sentinel: ChunkKey,
+    /// Right edge, leaf first.
+    edge: Vec<EdgeNode>,
+    /// Full nodes that left the edge with changes not yet on disk.
+    retired: Vec<EdgeNode>,
+}
+
+impl BTreeAppender {
+    /// An empty tree.
+    pub fn new(shape: NodeShape, sentinel: ChunkKey) -> Self {
+        BTreeAppender {
+            shape,
+            sentinel,
+            edge: Vec::new(),
+            retired: Vec::new(),
+        }
+    }
+
+    /// The root's address, [`UNDEF`] while empty.
+    pub fn root(&self) -> u64 {
+        self.edge.last().map_or(UNDEF, |n| n.addr)
+    }
+
+    /// Moves the tree out, leaving an empty one (to call [`Self::push`] with an
+    /// allocator that borrows the tree's owner).
+    pub fn take(&mut self) -> BTreeAppender {
+        let empty = BTreeAppender::new(self.shape, self.sentinel.clone());
+        std::mem::replace(self, empty)
+    }
+
+    /// Appends a chunk whose key is greater than every key so far.
+    pub fn push<E>(
+        &mut self,
+        key: ChunkKey,
+        child: u64,
+        alloc: &mut dyn FnMut(usize) -> Result<u64, E>,
+    ) -> Result<(), E> {
+        self.push_at(0, key, child, alloc)
+    }
+
+    fn push_at<E>(
+        &mut self,
+        level: usize,
+        key: ChunkKey,
+        child: u64,
+        alloc: &mut dyn FnMut(usize) -> Result<u64, E>,
+    ) -> Result<(), E> {
+        let len = self.shape.node_len();
+        if level == self.edge.len() {
+            // the first leaf
+            self.edge
+                .push(EdgeNode::new(alloc(len)?, level as u8, UNDEF));
+        }
+        if self.edge[level].children.len() < self.shape.capacity() {
+            self.edge[level].keys.push(key);
+            self.edge[level].children.push(child);
+            return Ok(());
+        }
+        // the edge node is full: a new sibling takes its place on the edge; when it
+        // was the root, a new root above it first takes it as its first child
+        if level + 1 == self.edge.len() {
+            let mut root = EdgeNode::new(alloc(len)?, level as u8 + 1, UNDEF);
+            root.keys.push(self.edge[level].keys[0].clone());
+            root.children.push(self.edge[level].addr);
+            self.edge.push(root);
+        }
+        let addr = alloc(len)?;
+        let mut old = std::mem::replace(
+            &mut self.edge[level],
+            EdgeNode::new(addr, level as u8, UNDEF),
+        );
+        self.edge[level].left = old.addr;
+        old.right = addr;
+        old.right_changed = true;
+        self.retired.push(old);
+        self.edge[level].keys.push(key.clone());
+        self.edge[level].children.push(child);
+        self.push_at(level + 1, key, addr, alloc)
+    }
+
+    /// The writes that put every pending change on disk; marks them written.
+    pub fn commit_writes(&mut self) -> TreeWrites {
+        let mut w = TreeWrites::default();
+        for mut node in std::mem::take(&mut self.retired) {
+            self.node_writes(&mut node, &mut w);
+        }
+        for i in 0..self.edge.len() {
+            let mut node = std::mem::replace(&mut self.edge[i], EdgeNode::new(0, 0, UNDEF));
+            self.node_writes(&mut node, &mut w);
+            self.edge[i] = node;
+        }
+        w
+    }
+
+    fn node_writes(&self, node: &mut EdgeNode, w: &mut TreeWrites) {
+        let shape = self.shape;
+        let n = node.children.len();
+        let mut keys = node.keys.clone();
+        keys.push(self.sentinel.clone());
+        if node.fresh {
+            let mut buf = Vec::with_capacity(shape.node_len());
+            shape.encode_node(
+                &mut buf,
+                node.level,
+                node.left,
+                node.right,
+                &keys,
+                &node.children,
+            );
+            w.phase1.push((node.addr, buf));
+            node.fresh = false;
+            node.right_changed = false;
+            node.on_disk = n;
+            return;
+        }
+        if node.right_changed {
+            // readers never follow sibling links; an aligned 8-byte write
+            w.phase1.push((
+                node.addr + shape.right_sibling_offset() as u64,
+                node.right.to_le_bytes().to_vec(),
+            ));
+            node.right_changed = false;
+        }
+        let old = node.on_disk;
+        if old == n {
+            return;
+        }
+        let mut buf = Vec::new();
+        shape.encode_entries(&mut buf, &keys[old..], &node.children[old..]);
+        let start = node.addr + shape.key_offset(old) as u64;
+        const DIM0: usize = 8; // after the key's size u32 and filter mask u32
+        w.phase1.push((start, buf[..DIM0].to_vec()));
+        w.phase1
+            .push((start + DIM0 as u64 + 8, buf[DIM0 + 8..].to_vec()));
+        w.phase2
+            .push((start + DIM0 as u64, buf[DIM0..DIM0 + 8].to_vec()));
+        w.phase2.push((
+            node.addr + NodeShape::ENTRIES_OFFSET as u64,
+            (n as u16).to_le_bytes().to_vec(),
+        ));
+        node.on_disk = n;
+    }
+}

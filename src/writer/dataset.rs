@@ -48,12 +48,23 @@ pub(crate) enum DataStore {
 pub(crate) struct Chunked {
     pub chunk: Vec<u32>,
     pub chunk_bytes: usize,
-    /// Root of the committed B-tree.
+    /// Root of the B-tree the header points at.
     pub btree: u64,
-    /// Every chunk written: scaled chunk coordinates → (address, stored size).
-    pub entries: BTreeMap<Vec<u64>, (u64, u32)>,
-    /// `entries` changed since the tree was last built.
-    pub index_dirty: bool,
+    pub index: ChunkIndex,
+}
+
+/// How a chunked dataset's index is maintained.
+pub(crate) enum ChunkIndex {
+    /// Chunks written in any order, all kept in memory; a commit that added chunks
+    /// writes a new tree into fresh space and swings the header to it.
+    Map {
+        /// Scaled chunk coordinates → (address, stored size).
+        entries: BTreeMap<Vec<u64>, (u64, u32)>,
+        /// Chunks were added since the last tree was written.
+        dirty: bool,
+    },
+    /// Frames appended along dim 0: the tree grows on its right edge, in place.
+    Append(Box<super::append::AppendState>),
 }
 
 /// Everything the writer knows about one dataset.
@@ -126,7 +137,7 @@ impl DatasetState {
     }
 
     /// One element of fill, repeated `n` times.
-    fn fill_buffer(&self, n: usize) -> Vec<u8> {
+    pub(crate) fn fill_buffer(&self, n: usize) -> Vec<u8> {
         match &self.fill {
             Some(f) if f.iter().any(|&b| b != 0) => f.repeat(n),
             _ => vec![0; n * self.elem],
@@ -135,14 +146,14 @@ impl DatasetState {
 }
 
 impl Inner {
-    fn dataset(&self, id: ObjId) -> &DatasetState {
+    pub(crate) fn dataset(&self, id: ObjId) -> &DatasetState {
         match &self.objects[id].kind {
             Kind::Dataset(d) => d,
             Kind::Group(_) => unreachable!("dataset handle on a group"),
         }
     }
 
-    fn dataset_mut(&mut self, id: ObjId) -> &mut DatasetState {
+    pub(crate) fn dataset_mut(&mut self, id: ObjId) -> &mut DatasetState {
         match &mut self.objects[id].kind {
             Kind::Dataset(d) => d,
             Kind::Group(_) => unreachable!("dataset handle on a group"),
@@ -303,7 +314,13 @@ impl Inner {
             unreachable!()
         };
         let chunk_bytes = c.chunk_bytes;
-        let existing = c.entries.get(ci).copied();
+        let ChunkIndex::Map { entries, .. } = &c.index else {
+            return Err(invalid(
+                &self.objects[id].path,
+                "an extendable dataset is written with append()",
+            ));
+        };
+        let existing = entries.get(ci).copied();
         let mut buf = match existing {
             Some((addr, _)) if !covers_all => {
                 let mut b = vec![0u8; chunk_bytes];
@@ -320,31 +337,44 @@ impl Inner {
         };
         self.write_at("writing a chunk", addr, &buf)?;
         if existing.is_none() {
-            let DataStore::Chunked(c) = &mut self.dataset_mut(id).store else {
-                unreachable!()
-            };
-            c.entries.insert(ci.to_vec(), (addr, chunk_bytes as u32));
-            c.index_dirty = true;
+            if let DataStore::Chunked(Chunked {
+                index: ChunkIndex::Map { entries, dirty },
+                ..
+            }) = &mut self.dataset_mut(id).store
+            {
+                entries.insert(ci.to_vec(), (addr, chunk_bytes as u32));
+                *dirty = true;
+            }
         }
         Ok(())
     }
 
-    /// Commit phase 1 for a dataset's chunk index: builds a new B-tree in fresh space
-    /// when chunks were added. Returns whether the header must be rewritten.
+    /// Commit phase 1 for a dataset's chunk index: puts buffered frames and new index
+    /// entries on disk, queueing in-place growth for phase 2. Returns whether the
+    /// header must be rewritten (new root).
     pub(crate) fn dataset_commit_index(
         &mut self,
         id: ObjId,
-        _phase2: &mut Vec<(u64, Vec<u8>)>,
+        phase2: &mut Vec<(u64, Vec<u8>)>,
     ) -> Result<bool> {
-        let sizes = self.sizes;
-        let d = self.dataset(id);
-        let elem = d.elem;
-        let DataStore::Chunked(c) = &d.store else {
+        let DataStore::Chunked(c) = &self.dataset(id).store else {
             return Ok(false);
         };
-        if !c.index_dirty {
-            return Ok(false);
+        match &c.index {
+            ChunkIndex::Map { dirty: false, .. } => Ok(false),
+            ChunkIndex::Map { .. } => self.rebuild_tree(id),
+            ChunkIndex::Append(_) => self.append_commit(id, phase2),
         }
+    }
+
+    fn rebuild_tree(&mut self, id: ObjId) -> Result<bool> {
+        let sizes = self.sizes;
+        let DataStore::Chunked(c) = &self.dataset(id).store else {
+            return Ok(false);
+        };
+        let ChunkIndex::Map { entries, .. } = &c.index else {
+            return Ok(false);
+        };
         let ndims = c.chunk.len() + 1;
         let shape = NodeShape {
             sizes,
@@ -352,8 +382,7 @@ impl Inner {
             ndims,
         };
         let sentinel = btree::sentinel(&c.chunk, ndims);
-        let entries: Vec<(ChunkKey, u64)> = c
-            .entries
+        let keyed: Vec<(ChunkKey, u64)> = entries
             .iter()
             .map(|(scaled, &(addr, size))| {
                 let mut offsets: Vec<u64> = scaled
@@ -372,11 +401,10 @@ impl Inner {
                 )
             })
             .collect();
-        let _ = elem;
         let mut nodes: Vec<(u64, Vec<u8>)> = Vec::new();
         let root = {
             let mut alloc = |len: usize| self.alloc(len as u64, Placement::Align(8));
-            btree::build(shape, entries, &sentinel, &mut alloc, &mut |a, b| {
+            btree::build(shape, keyed, &sentinel, &mut alloc, &mut |a, b| {
                 nodes.push((a, b.to_vec()));
                 Ok(())
             })?
@@ -388,7 +416,9 @@ impl Inner {
             unreachable!()
         };
         c.btree = root;
-        c.index_dirty = false;
+        if let ChunkIndex::Map { dirty, .. } = &mut c.index {
+            *dirty = false;
+        }
         Ok(true)
     }
 
@@ -564,12 +594,34 @@ impl DatasetSpec {
                         format!("a chunk of {chunk:?} holds {cb} bytes, more than the 4 GiB limit"),
                     ));
                 }
+                let chunk: Vec<u32> = chunk.iter().map(|&c| c as u32).collect();
+                // appends along dim 0 when it can grow; any other dim stays fixed
+                let appendable = max.as_ref().is_some_and(|m| m[0] != dims[0])
+                    && max
+                        .as_ref()
+                        .is_some_and(|m| (1..dims.len()).all(|i| m[i] == dims[i]));
+                let index = if appendable {
+                    ChunkIndex::Append(Box::new(super::append::AppendState::new(
+                        NodeShape {
+                            sizes: Sizes::DEFAULT,
+                            k: CHUNK_K,
+                            ndims: chunk.len() + 1,
+                        },
+                        btree::sentinel(&chunk, chunk.len() + 1),
+                        dims[0],
+                        u64::from(chunk[0]),
+                    )))
+                } else {
+                    ChunkIndex::Map {
+                        entries: BTreeMap::new(),
+                        dirty: false,
+                    }
+                };
                 DataStore::Chunked(Chunked {
-                    chunk: chunk.iter().map(|&c| c as u32).collect(),
+                    chunk,
                     chunk_bytes: cb as usize,
                     btree: UNDEF,
-                    entries: BTreeMap::new(),
-                    index_dirty: false,
+                    index,
                 })
             }
         };
@@ -629,6 +681,43 @@ impl<T: H5Type> DatasetBuilder<T> {
         self
     }
 
+    /// An extendable stack of frames: shape `(0, *frame)`, unlimited along dim 0,
+    /// chunked one frame per chunk unless [`Self::chunk_frames`] or [`Self::chunk`]
+    /// says otherwise. Frames are added with [`Dataset::append`].
+    pub fn frames(mut self, frame: impl AsRef<[u64]>) -> Self {
+        let frame = frame.as_ref();
+        let mut shape = vec![0];
+        shape.extend_from_slice(frame);
+        let mut max = vec![UNLIMITED];
+        max.extend_from_slice(frame);
+        let c0 = match &self.spec.layout {
+            Some(StorageLayout::Chunked(c)) if c.len() == shape.len() => c[0],
+            _ => 1,
+        };
+        let mut chunk = vec![c0];
+        chunk.extend_from_slice(frame);
+        self.spec.shape = Some(shape);
+        self.spec.max_shape = Some(max);
+        self.spec.layout = Some(StorageLayout::Chunked(chunk));
+        self
+    }
+
+    /// Frames per chunk along dim 0 (the other chunk dims keep their value, the whole
+    /// frame by default). Call after [`Self::frames`] or [`Self::chunk`].
+    pub fn chunk_frames(mut self, n: u64) -> Self {
+        match &mut self.spec.layout {
+            Some(StorageLayout::Chunked(c)) if !c.is_empty() => c[0] = n,
+            _ => {
+                let mut c = self.spec.shape.clone().unwrap_or_default();
+                if let Some(first) = c.first_mut() {
+                    *first = n;
+                }
+                self.spec.layout = Some(StorageLayout::Chunked(c));
+            }
+        }
+        self
+    }
+
     /// Contiguous storage (the default without a chunk shape).
     pub fn contiguous(mut self) -> Self {
         self.spec.layout = Some(StorageLayout::Contiguous);
@@ -684,6 +773,38 @@ impl<T: H5Type> Dataset<T> {
     /// Writes a rectangular region: `count[i]` elements from `start[i]` in each dim.
     pub fn write_region(&self, start: &[u64], count: &[u64], data: &[T]) -> Result<()> {
         lock(&self.inner).write_region(self.id, start, count, bytemuck::cast_slice(data))
+    }
+
+    /// Appends whole frames along dim 0 (`data` holds any number of frames, row-major).
+    pub fn append(&self, data: &[T]) -> Result<()> {
+        lock(&self.inner).append(self.id, bytemuck::cast_slice(data))
+    }
+
+    /// Appends whole frames given as raw bytes in the element type's byte order
+    /// (native, as written by the datatype); the length must be a multiple of a frame.
+    pub fn append_bytes(&self, data: &[u8]) -> Result<()> {
+        lock(&self.inner).append(self.id, data)
+    }
+
+    /// Changes the current shape within the maximum shape. Elements outside the old
+    /// shape read as the fill value.
+    pub fn resize(&self, dims: impl AsRef<[u64]>) -> Result<()> {
+        lock(&self.inner).resize(self.id, dims.as_ref())
+    }
+
+    /// Length along dim 0 (frames appended so far); 1 for a scalar.
+    pub fn len(&self) -> u64 {
+        lock(&self.inner)
+            .dataset(self.id)
+            .dims
+            .first()
+            .copied()
+            .unwrap_or(1)
+    }
+
+    /// True when dim 0 has length 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The dataset's current shape.

@@ -1,6 +1,7 @@
 //! Files, groups, datasets and attributes: the user-facing API and the commit
 //! protocol behind it.
 
+mod append;
 mod attr;
 mod btree;
 mod dataset;

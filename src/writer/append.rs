@@ -1,0 +1,503 @@
+//! Appending frames along dim 0 with bounded memory.
+//!
+//! At most one chunk row (the chunks that share a dim-0 range) is buffered per
+//! dataset. A full row is written to fresh space and indexed at once; a commit that
+//! finds a partial row writes it too (padded with fill), remembering the chunk
+//! addresses so that later frames complete the same chunks in place. Rewriting a
+//! committed chunk in place is safe for raw chunks: the committed frames' bytes do
+//! not change, so any torn state still holds them.
+
+use super::btree::BTreeAppender;
+use super::dataset::{ChunkIndex, Chunked, DataStore};
+use super::error::{invalid, Result};
+use super::inner::{Inner, ObjId};
+use super::selection;
+use crate::format::btree_v1::{ChunkKey, NodeShape};
+use crate::format::dataspace::UNLIMITED;
+use crate::space::Placement;
+
+/// State of a dataset written by appending frames.
+pub(crate) struct AppendState {
+    pub tree: BTreeAppender,
+    /// Frames per chunk.
+    c0: u64,
+    /// Dim-0 index of the current chunk row.
+    row: u64,
+    /// Frames of the current row, row-major, `buffered` of them valid.
+    buf: Vec<u8>,
+    buffered: u64,
+    /// Frames of the current row already written to `slots`.
+    emitted: u64,
+    /// Addresses of the current row's chunks once written.
+    slots: Option<Vec<u64>>,
+    /// One chunk being assembled.
+    scratch: Vec<u8>,
+}
+
+impl AppendState {
+    /// An empty appender for a dataset whose dim 0 starts at `len` frames.
+    pub fn new(shape: NodeShape, sentinel: ChunkKey, len: u64, c0: u64) -> Self {
+        AppendState {
+            tree: BTreeAppender::new(shape, sentinel),
+            c0,
+            row: len / c0,
+            buf: Vec::new(),
+            buffered: len % c0,
+            emitted: 0,
+            slots: None,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+/// The geometry of one dataset's chunk rows.
+struct Geometry {
+    elem: usize,
+    frame_dims: Vec<u64>,
+    frame_bytes: usize,
+    chunk: Vec<u64>,
+    chunk_bytes: usize,
+    /// Chunks per row along each frame dim.
+    grid: Vec<u64>,
+    /// A chunk holds whole frames (one chunk per row).
+    whole_frames: bool,
+}
+
+impl Inner {
+    fn geometry(&self, id: ObjId) -> Geometry {
+        let d = self.dataset(id);
+        let DataStore::Chunked(c) = &d.store else {
+            unreachable!("append on a chunked dataset")
+        };
+        let frame_dims = d.dims[1..].to_vec();
+        let chunk: Vec<u64> = c.chunk.iter().map(|&x| u64::from(x)).collect();
+        let grid: Vec<u64> = frame_dims
+            .iter()
+            .zip(&chunk[1..])
+            .map(|(f, c)| f.div_ceil(*c))
+            .collect();
+        let frame_bytes = frame_dims.iter().product::<u64>() as usize * d.elem;
+        Geometry {
+            elem: d.elem,
+            whole_frames: frame_dims == chunk[1..],
+            frame_dims,
+            frame_bytes,
+            chunk_bytes: c.chunk_bytes,
+            chunk,
+            grid,
+        }
+    }
+
+    fn append_state(&mut self, id: ObjId) -> Option<&mut AppendState> {
+        match &mut self.dataset_mut(id).store {
+            DataStore::Chunked(Chunked {
+                index: ChunkIndex::Append(a),
+                ..
+            }) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Appends whole frames (raw bytes) along dim 0.
+    pub(crate) fn append(&mut self, id: ObjId, data: &[u8]) -> Result<()> {
+        self.check_usable()?;
+        let path = self.objects[id].path.clone();
+        let d = self.dataset(id);
+        if d.dims.is_empty() || !matches!(d.store, DataStore::Chunked(_)) {
+            return Err(invalid(
+                &path,
+                "append needs a chunked dataset with at least one dimension",
+            ));
+        }
+        let frame_bytes = d.dims[1..].iter().product::<u64>() as usize * d.elem;
+        if frame_bytes == 0 {
+            return Err(invalid(&path, "frames of zero elements cannot be appended"));
+        }
+        if data.len() % frame_bytes != 0 {
+            return Err(invalid(
+                &path,
+                format!(
+                    "appended data holds {} bytes, not a whole number of {}-byte frames of shape {:?}",
+                    data.len(),
+                    frame_bytes,
+                    &d.dims[1..]
+                ),
+            ));
+        }
+        let n = (data.len() / frame_bytes) as u64;
+        let old = d.dims[0];
+        let max0 = d.max.as_ref().map_or(old, |m| m[0]);
+        if max0 != UNLIMITED && old + n > max0 {
+            return Err(invalid(
+                &path,
+                format!("appending {n} frames to {old} exceeds the maximum dim 0 of {max0}"),
+            ));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        if self.append_state(id).is_none() {
+            // an index kept in memory: grow, then write the new rows as a region
+            let mut dims = self.dataset(id).dims.clone();
+            dims[0] += n;
+            self.set_dims(id, dims.clone());
+            let mut start = vec![0; dims.len()];
+            start[0] = old;
+            let mut count = dims.clone();
+            count[0] = n;
+            return self.write_region(id, &start, &count, data);
+        }
+        let r = self.append_frames(id, data, n);
+        self.poison_on(r)
+    }
+
+    fn set_dims(&mut self, id: ObjId, dims: Vec<u64>) {
+        self.dataset_mut(id).dims = dims;
+        self.objects[id].dirty = true;
+    }
+
+    fn append_frames(&mut self, id: ObjId, data: &[u8], n: u64) -> Result<()> {
+        let g = self.geometry(id);
+        let mut pos = 0u64;
+        while pos < n {
+            let st = self.append_state(id).expect("append state");
+            let c0 = st.c0;
+            if st.buffered == 0 && g.whole_frames && n - pos >= c0 {
+                // whole chunks straight from the caller's buffer
+                let bytes =
+                    &data[(pos as usize) * g.frame_bytes..((pos + c0) as usize) * g.frame_bytes];
+                let row = st.row;
+                let addr = self.alloc(g.chunk_bytes as u64, Placement::Align(8))?;
+                self.write_at("writing a chunk", addr, bytes)?;
+                self.index_chunk(id, &g, row, 0, addr)?;
+                let st = self.append_state(id).expect("append state");
+                st.row += 1;
+                pos += c0;
+                continue;
+            }
+            let take = (c0 - st.buffered).min(n - pos);
+            let need = (c0 as usize) * g.frame_bytes;
+            if st.buf.len() < need {
+                st.buf.resize(need, 0);
+            }
+            let at = st.buffered as usize * g.frame_bytes;
+            let len = take as usize * g.frame_bytes;
+            let from = pos as usize * g.frame_bytes;
+            st.buf[at..at + len].copy_from_slice(&data[from..from + len]);
+            st.buffered += take;
+            pos += take;
+            if st.buffered == c0 {
+                self.emit_row(id, &g)?;
+                let st = self.append_state(id).expect("append state");
+                st.row += 1;
+                st.buffered = 0;
+                st.emitted = 0;
+                st.slots = None;
+            }
+        }
+        let mut dims = self.dataset(id).dims.clone();
+        dims[0] += n;
+        self.set_dims(id, dims);
+        Ok(())
+    }
+
+    /// Adds chunk number `j` (row-major in the chunk grid) of chunk row `row` to the index.
+    fn index_chunk(
+        &mut self,
+        id: ObjId,
+        g: &Geometry,
+        row: u64,
+        j: usize,
+        addr: u64,
+    ) -> Result<()> {
+        let mut offsets = Vec::with_capacity(g.chunk.len() + 1);
+        offsets.push(row * g.chunk[0]);
+        let mut rem = j as u64;
+        let mut rest = vec![0u64; g.grid.len()];
+        for d in (0..g.grid.len()).rev() {
+            rest[d] = rem % g.grid[d];
+            rem /= g.grid[d];
+        }
+        offsets.extend(rest.iter().zip(&g.chunk[1..]).map(|(i, c)| i * c));
+        offsets.push(0);
+        let key = ChunkKey {
+            size: g.chunk_bytes as u32,
+            filter_mask: 0,
+            offsets,
+        };
+        let mut tree = self.append_state(id).expect("append state").tree.take();
+        let r = tree.push(key, addr, &mut |len| {
+            self.alloc(len as u64, Placement::Align(8))
+        });
+        self.append_state(id).expect("append state").tree = tree;
+        r
+    }
+
+    /// Writes the buffered frames of the current row into their chunks: all of each
+    /// chunk the first time, then only the frames added since.
+    fn emit_row(&mut self, id: ObjId, g: &Geometry) -> Result<()> {
+        let fill = {
+            let d = self.dataset(id);
+            d.fill_buffer(g.chunk_bytes / g.elem)
+        };
+        let st = self.append_state(id).expect("append state");
+        let (row, buffered, emitted) = (st.row, st.buffered, st.emitted);
+        if buffered == emitted && st.slots.is_some() {
+            return Ok(());
+        }
+        let nchunks: u64 = g.grid.iter().product();
+        let first_time = st.slots.is_none();
+        let plane = g.chunk_bytes / g.chunk[0] as usize; // bytes of one frame inside a chunk
+        let mut addrs = st.slots.clone().unwrap_or_default();
+        let mut scratch = std::mem::take(&mut st.scratch);
+        let buf = std::mem::take(&mut st.buf);
+        let r = (|| {
+            for j in 0..nchunks as usize {
+                let bytes: &[u8] = if g.whole_frames {
+                    if first_time {
+                        scratch.clear();
+                        scratch.extend_from_slice(&buf[..buffered as usize * g.frame_bytes]);
+                        scratch.extend_from_slice(&fill[buffered as usize * plane..]);
+                        &scratch
+                    } else {
+                        &buf[..buffered as usize * g.frame_bytes]
+                    }
+                } else {
+                    scratch.clear();
+                    scratch.extend_from_slice(&fill);
+                    self.gather_chunk(g, j, buffered, &buf, &mut scratch);
+                    &scratch
+                };
+                if first_time {
+                    let addr = self.alloc(g.chunk_bytes as u64, Placement::Align(8))?;
+                    self.write_at("writing a chunk", addr, bytes)?;
+                    addrs.push(addr);
+                } else {
+                    let (a, b) = (emitted as usize * plane, buffered as usize * plane);
+                    self.write_at(
+                        "completing a chunk in place",
+                        addrs[j] + a as u64,
+                        &bytes[a..b],
+                    )?;
+                }
+            }
+            Ok(())
+        })();
+        let st = self.append_state(id).expect("append state");
+        st.scratch = scratch;
+        st.buf = buf;
+        r?;
+        if first_time {
+            for (j, &addr) in addrs.iter().enumerate() {
+                self.index_chunk(id, g, row, j, addr)?;
+            }
+        }
+        let st = self.append_state(id).expect("append state");
+        st.slots = Some(addrs);
+        st.emitted = buffered;
+        Ok(())
+    }
+
+    /// Copies chunk `j`'s part of the first `frames` buffered frames into `out`
+    /// (which holds one chunk, pre-filled).
+    fn gather_chunk(&self, g: &Geometry, j: usize, frames: u64, buf: &[u8], out: &mut [u8]) {
+        let mut rem = j as u64;
+        let mut gi = vec![0u64; g.grid.len()];
+        for d in (0..g.grid.len()).rev() {
+            gi[d] = rem % g.grid[d];
+            rem /= g.grid[d];
+        }
+        let mut lo = vec![0u64];
+        let mut hi = vec![frames];
+        let mut src_ext = vec![g.chunk[0]];
+        for d in 0..g.grid.len() {
+            lo.push(gi[d] * g.chunk[d + 1]);
+            hi.push(((gi[d] + 1) * g.chunk[d + 1]).min(g.frame_dims[d]));
+            src_ext.push(g.frame_dims[d]);
+        }
+        let src_org = vec![0u64; lo.len()];
+        let mut d_org = lo.clone();
+        d_org[0] = 0;
+        selection::copy_box(
+            g.elem, &lo, &hi, buf, &src_org, &src_ext, out, &d_org, &g.chunk,
+        );
+    }
+
+    /// Commit phase 1 for an appended dataset: write the partial row, then the tree's
+    /// new nodes and entries; queue the in-place parts for phase 2.
+    pub(crate) fn append_commit(
+        &mut self,
+        id: ObjId,
+        phase2: &mut Vec<(u64, Vec<u8>)>,
+    ) -> Result<bool> {
+        let g = self.geometry(id);
+        let st = self.append_state(id).expect("append state");
+        if st.buffered > st.emitted {
+            self.emit_row(id, &g)?;
+        }
+        let st = self.append_state(id).expect("append state");
+        let w = st.tree.commit_writes();
+        let root = st.tree.root();
+        for (addr, bytes) in &w.phase1 {
+            self.write_at("writing chunk index entries", *addr, bytes)?;
+        }
+        phase2.extend(w.phase2);
+        let DataStore::Chunked(c) = &mut self.dataset_mut(id).store else {
+            unreachable!()
+        };
+        if c.btree != root {
+            c.btree = root;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Changes a dataset's shape within its maximum shape.
+    pub(crate) fn resize(&mut self, id: ObjId, new: &[u64]) -> Result<()> {
+        self.check_usable()?;
+        let path = self.objects[id].path.clone();
+        let d = self.dataset(id);
+        if new.len() != d.dims.len() {
+            return Err(invalid(
+                &path,
+                format!("new shape {new:?} has a different rank from {:?}", d.dims),
+            ));
+        }
+        let max = d.max.clone().unwrap_or_else(|| d.dims.clone());
+        if let Some(i) = (0..new.len()).find(|&i| max[i] != UNLIMITED && new[i] > max[i]) {
+            return Err(invalid(
+                &path,
+                format!("new shape {new:?} exceeds the maximum shape {max:?} in dim {i}"),
+            ));
+        }
+        if new == d.dims.as_slice() {
+            return Ok(());
+        }
+        let old = d.dims.clone();
+        if self.append_state(id).is_none() {
+            return self.resize_map(id, &old, new);
+        }
+        if new[1..] != old[1..] {
+            return Err(invalid(
+                &path,
+                "an appended dataset can only be resized along dim 0",
+            ));
+        }
+        let g = self.geometry(id);
+        let st = self.append_state(id).expect("append state");
+        let (c0, row_start) = (st.c0, st.row * st.c0);
+        if new[0] < row_start {
+            return Err(invalid(
+                &path,
+                format!("cannot shrink dim 0 to {} below the current chunk row, which starts at {row_start}", new[0]),
+            ));
+        }
+        let r = if new[0] >= row_start + c0 {
+            self.jump_to(id, &g, new[0])
+        } else {
+            self.set_row_frames(id, &g, new[0] - row_start);
+            Ok(())
+        };
+        self.poison_on(r)?;
+        self.set_dims(id, new.to_vec());
+        Ok(())
+    }
+
+    /// Makes the current row hold `frames` frames: forgets later ones, or pads with fill.
+    fn set_row_frames(&mut self, id: ObjId, g: &Geometry, frames: u64) {
+        let st = self.append_state(id).expect("append state");
+        if frames > st.buffered {
+            let (from, c0) = (st.buffered, st.c0);
+            let fill = self
+                .dataset(id)
+                .fill_buffer((frames - from) as usize * g.frame_bytes / g.elem);
+            let st = self.append_state(id).expect("append state");
+            st.buf.resize(c0 as usize * g.frame_bytes, 0);
+            let at = from as usize * g.frame_bytes;
+            st.buf[at..at + fill.len()].copy_from_slice(&fill);
+        }
+        let st = self.append_state(id).expect("append state");
+        st.buffered = frames;
+        st.emitted = st.emitted.min(frames);
+    }
+
+    /// Grows dim 0 past the current row: completes the row with fill frames, then
+    /// starts the row holding frame `len` (earlier rows have no chunks: they read as fill).
+    fn jump_to(&mut self, id: ObjId, g: &Geometry, len: u64) -> Result<()> {
+        let st = self.append_state(id).expect("append state");
+        let c0 = st.c0;
+        if st.buffered > 0 {
+            self.set_row_frames(id, g, c0);
+            self.emit_row(id, g)?;
+        }
+        let st = self.append_state(id).expect("append state");
+        st.row = len / c0;
+        st.emitted = 0;
+        st.slots = None;
+        st.buffered = 0;
+        self.set_row_frames(id, g, len % c0);
+        Ok(())
+    }
+
+    /// Resize of a dataset whose index is in memory: chunks wholly outside the new
+    /// shape are dropped from the index; elements outside it in edge chunks are reset
+    /// to the fill value so that a later growth shows fill there.
+    fn resize_map(&mut self, id: ObjId, old: &[u64], new: &[u64]) -> Result<()> {
+        let shrinks = old.iter().zip(new).any(|(o, n)| n < o);
+        if shrinks {
+            let r = self.prune_outside(id, new);
+            self.poison_on(r)?;
+        }
+        self.set_dims(id, new.to_vec());
+        Ok(())
+    }
+
+    fn prune_outside(&mut self, id: ObjId, new: &[u64]) -> Result<()> {
+        let d = self.dataset(id);
+        let elem = d.elem;
+        let DataStore::Chunked(c) = &d.store else {
+            return Ok(());
+        };
+        let chunk: Vec<u64> = c.chunk.iter().map(|&x| u64::from(x)).collect();
+        let chunk_bytes = c.chunk_bytes;
+        let ChunkIndex::Map { entries, .. } = &c.index else {
+            return Ok(());
+        };
+        let mut drop = Vec::new();
+        let mut edge = Vec::new();
+        for (scaled, &(addr, _)) in entries {
+            let lo: Vec<u64> = scaled.iter().zip(&chunk).map(|(s, c)| s * c).collect();
+            if lo.iter().zip(new).any(|(l, n)| l >= n) {
+                drop.push(scaled.clone());
+            } else if lo.iter().zip(&chunk).zip(new).any(|((l, c), n)| l + c > *n) {
+                edge.push((lo, addr));
+            }
+        }
+        let fill = d.fill_buffer(chunk_bytes / elem);
+        for (lo, addr) in edge {
+            let mut buf = vec![0u8; chunk_bytes];
+            self.read_at("reading an edge chunk to clear it", addr, &mut buf)?;
+            // reset every element at or beyond the new shape
+            let hi: Vec<u64> = lo.iter().zip(&chunk).map(|(l, c)| l + c).collect();
+            for d in 0..lo.len() {
+                if hi[d] > new[d] {
+                    let mut blo = lo.clone();
+                    blo[d] = new[d].max(lo[d]);
+                    selection::copy_box(elem, &blo, &hi, &fill, &lo, &chunk, &mut buf, &lo, &chunk);
+                }
+            }
+            self.write_at("clearing an edge chunk", addr, &buf)?;
+        }
+        if let DataStore::Chunked(Chunked {
+            index: ChunkIndex::Map { entries, dirty },
+            ..
+        }) = &mut self.dataset_mut(id).store
+        {
+            for k in drop {
+                entries.remove(&k);
+                *dirty = true;
+            }
+        }
+        Ok(())
+    }
+}
