@@ -3,6 +3,8 @@
 //! The writer issues positioned writes in the order the commit protocol needs and
 //! calls [`Storage::sync`] at its barriers; it never relies on anything else.
 
+pub mod testing;
+
 use std::io;
 use std::sync::{Arc, Mutex};
 

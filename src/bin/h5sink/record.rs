@@ -1,7 +1,7 @@
 //! `h5sink record`: frames from standard input into an extendable dataset.
 
 use clap::ArgMatches;
-use h5sink::{Dataset, Durability, File, H5Type};
+use h5sink::{Durability, File, H5Type};
 use std::io::{IsTerminal, Read, Write};
 use std::time::{Duration, Instant};
 
@@ -157,7 +157,9 @@ fn record<T: H5Type>(s: &Settings) -> Result<(), BoxError> {
         }
         if got < want {
             if got > whole {
-                commit(&file, &mut out, s.json, frames)?;
+                if frames > committed {
+                    commit(&file, &mut out, s.json, frames)?;
+                }
                 file.finish()?;
                 return Err(format!(
                     "input ended with a partial frame of {} bytes (a frame is {frame_bytes} bytes); \
@@ -172,9 +174,8 @@ fn record<T: H5Type>(s: &Settings) -> Result<(), BoxError> {
     if frames > committed {
         commit(&file, &mut out, s.json, frames)?;
     }
-    let summary = file.finish()?;
-    let _ = summary;
-    let _ = ds_len(&ds);
+    debug_assert_eq!(ds.len(), frames);
+    file.finish()?;
     if progress {
         eprintln!();
     }
@@ -188,10 +189,6 @@ fn record<T: H5Type>(s: &Settings) -> Result<(), BoxError> {
         out.flush()?;
     }
     Ok(())
-}
-
-fn ds_len<T: H5Type>(ds: &Dataset<T>) -> u64 {
-    ds.len()
 }
 
 fn commit(file: &File, out: &mut impl Write, json: bool, frames: u64) -> Result<(), BoxError> {
