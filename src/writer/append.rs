@@ -10,7 +10,7 @@
 use super::btree::BTreeAppender;
 use super::dataset::{ChunkIndex, Chunked, DataStore};
 use super::error::{invalid, Result};
-use super::inner::{Inner, ObjId};
+use super::inner::{Inner, Kind, ObjId};
 use super::selection;
 use crate::format::btree_v1::{ChunkKey, NodeShape};
 use crate::format::dataspace::UNLIMITED;
@@ -32,11 +32,19 @@ pub(crate) struct AppendState {
     slots: Option<Vec<u64>>,
     /// One chunk being assembled.
     scratch: Vec<u8>,
+    /// Bytes of one frame (cached for the hot path).
+    frame_bytes: usize,
 }
 
 impl AppendState {
     /// An empty appender for a dataset whose dim 0 starts at `len` frames.
-    pub fn new(shape: NodeShape, sentinel: ChunkKey, len: u64, c0: u64) -> Self {
+    pub fn new(
+        shape: NodeShape,
+        sentinel: ChunkKey,
+        len: u64,
+        c0: u64,
+        frame_bytes: usize,
+    ) -> Self {
         AppendState {
             tree: BTreeAppender::new(shape, sentinel),
             c0,
@@ -46,6 +54,7 @@ impl AppendState {
             emitted: 0,
             slots: None,
             scratch: Vec::new(),
+            frame_bytes,
         }
     }
 }
@@ -98,8 +107,45 @@ impl Inner {
         }
     }
 
+    /// The hot path of [`Self::append`]: frames that stay inside the buffered chunk row
+    /// are copied with no allocation. Returns false when the general path must run.
+    fn append_in_row(&mut self, id: ObjId, data: &[u8]) -> bool {
+        if self.finished || self.poisoned.is_some() {
+            return false;
+        }
+        let obj = &mut self.objects[id];
+        let Kind::Dataset(d) = &mut obj.kind else {
+            return false;
+        };
+        let DataStore::Chunked(Chunked {
+            index: ChunkIndex::Append(st),
+            ..
+        }) = &mut d.store
+        else {
+            return false;
+        };
+        let fb = st.frame_bytes;
+        if fb == 0 || data.len() % fb != 0 || d.max.as_ref().is_none_or(|m| m[0] != UNLIMITED) {
+            return false;
+        }
+        let n = (data.len() / fb) as u64;
+        let need = st.c0 as usize * fb;
+        if st.buffered + n >= st.c0 || st.buf.len() < need {
+            return false;
+        }
+        let at = st.buffered as usize * fb;
+        st.buf[at..at + data.len()].copy_from_slice(data);
+        st.buffered += n;
+        d.dims[0] += n;
+        obj.dirty = true;
+        true
+    }
+
     /// Appends whole frames (raw bytes) along dim 0.
     pub(crate) fn append(&mut self, id: ObjId, data: &[u8]) -> Result<()> {
+        if self.append_in_row(id, data) {
+            return Ok(());
+        }
         self.check_usable()?;
         let path = self.objects[id].path.clone();
         let d = self.dataset(id);

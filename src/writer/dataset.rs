@@ -610,6 +610,7 @@ impl DatasetSpec {
                         btree::sentinel(&chunk, chunk.len() + 1),
                         dims[0],
                         u64::from(chunk[0]),
+                        dims[1..].iter().product::<u64>() as usize * elem,
                     )))
                 } else {
                     ChunkIndex::Map {
