@@ -10,13 +10,25 @@ fn python() -> PathBuf {
         return p.into();
     }
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(p.exists(), "no Python venv with h5py at {p:?}: run scripts/setup-test-env.sh");
+    assert!(
+        p.exists(),
+        "no Python venv with h5py at {p:?}: run scripts/setup-test-env.sh"
+    );
     p
 }
 
 fn run_py(code: &str, args: &[&Path]) -> String {
-    let out = Command::new(python()).arg("-c").arg(code).args(args).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "python failed:\n{text}");
     text
 }
@@ -28,7 +40,12 @@ fn one_million_chunks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("million.h5");
     let f = File::create(&path).unwrap();
-    let d = f.dataset::<u8>("/stream").frames([]).chunk_frames(1).create().unwrap();
+    let d = f
+        .dataset::<u8>("/stream")
+        .frames([])
+        .chunk_frames(1)
+        .create()
+        .unwrap();
     let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
     for (i, block) in data.chunks(4096).enumerate() {
         d.append(block).unwrap();
@@ -48,11 +65,22 @@ fn one_million_chunks() {
     assert!(out.contains("ok"));
     // the tree depth: the root node's level field
     let bytes = std::fs::read(&path).unwrap();
-    let out = Command::new("h5dump").args(["-H", path.to_str().unwrap()]).output().unwrap();
+    let out = Command::new("h5dump")
+        .args(["-H", path.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("( 1000000 ) / ( H5S_UNLIMITED )"));
-    let levels: Vec<u8> = bytes.windows(6).filter(|w| &w[..5] == b"TREE\x01").map(|w| w[5]).collect();
-    assert_eq!(levels.iter().max(), Some(&3), "root of a 1M-chunk tree is at level 3");
+    let levels: Vec<u8> = bytes
+        .windows(6)
+        .filter(|w| &w[..5] == b"TREE\x01")
+        .map(|w| w[5])
+        .collect();
+    assert_eq!(
+        levels.iter().max(),
+        Some(&3),
+        "root of a 1M-chunk tree is at level 3"
+    );
 }
 
 /// The run used for failure injection: groups, attributes, two datasets appended in
@@ -60,8 +88,16 @@ fn one_million_chunks() {
 fn short_run(f: &File, committed: &mut u64) -> h5sink::Result<()> {
     f.root().attr("run").write_str("failing")?;
     f.create_group("/cam")?.attr("gain").write_scalar(2u16)?;
-    let frames = f.dataset::<u16>("/cam/frames").frames([4, 6]).chunk_frames(3).create()?;
-    let times = f.dataset::<f64>("/cam/times").frames([]).chunk_frames(8).create()?;
+    let frames = f
+        .dataset::<u16>("/cam/frames")
+        .frames([4, 6])
+        .chunk_frames(3)
+        .create()?;
+    let times = f
+        .dataset::<f64>("/cam/times")
+        .frames([])
+        .chunk_frames(8)
+        .create()?;
     f.flush()?;
     for i in 0..40u64 {
         let fr: Vec<u16> = (0..24).map(|j| (i * 100 + j) as u16).collect();
@@ -86,7 +122,11 @@ fn failing_storage_at_every_write() {
     let f = File::options().create_in(probe.clone()).unwrap();
     let mut c = 0;
     short_run(&f, &mut c).unwrap();
-    let total = probe.ops().iter().filter(|o| !matches!(o, h5sink::sink::testing::Op::Sync)).count();
+    let total = probe
+        .ops()
+        .iter()
+        .filter(|o| !matches!(o, h5sink::sink::testing::Op::Sync))
+        .count();
     assert!(total > 20, "a short run of {total} writes");
     drop(f);
 
@@ -122,10 +162,16 @@ fn failing_storage_at_every_write() {
         })() {
             cases.push((path, committed));
         } else {
-            assert_eq!(committed, 0, "k={k}: no file although frames were committed");
+            assert_eq!(
+                committed, 0,
+                "k={k}: no file although frames were committed"
+            );
         }
     }
-    let list: Vec<String> = cases.iter().map(|(p, c)| format!("({:?}, {c})", p.to_str().unwrap())).collect();
+    let list: Vec<String> = cases
+        .iter()
+        .map(|(p, c)| format!("({:?}, {c})", p.to_str().unwrap()))
+        .collect();
     let code = format!(
         "import h5py, numpy as np\n\
          fails = []\n\

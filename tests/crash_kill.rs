@@ -190,6 +190,7 @@ fn run_and_kill(
     (c.0, written)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn record_config(
     rng: &mut Rng,
     dir: &Path,

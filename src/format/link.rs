@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn long_names_use_wider_length_fields() {
-        let name: alloc::string::String = core::iter::repeat('x').take(300).collect();
+        let name = "x".repeat(300);
         let mut out = Vec::new();
         encode_hard_link(&mut out, Sizes::DEFAULT, &name, 0);
         assert_eq!(&out[..4], &[1, 1, 0x2c, 0x01]);

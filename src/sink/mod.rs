@@ -16,6 +16,10 @@ pub trait Storage: Send {
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
     /// Current size in bytes.
     fn len(&mut self) -> io::Result<u64>;
+    /// True when the storage holds no bytes.
+    fn is_empty(&mut self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
     /// Grows (with zeros) or shrinks to `len` bytes.
     fn set_len(&mut self, len: u64) -> io::Result<()>;
     /// A durability barrier: everything written before it survives power loss

@@ -356,10 +356,10 @@ impl Inner {
         let mut lo = vec![0u64];
         let mut hi = vec![frames];
         let mut src_ext = vec![g.chunk[0]];
-        for d in 0..g.grid.len() {
-            lo.push(gi[d] * g.chunk[d + 1]);
-            hi.push(((gi[d] + 1) * g.chunk[d + 1]).min(g.frame_dims[d]));
-            src_ext.push(g.frame_dims[d]);
+        for ((i, c), f) in gi.iter().zip(&g.chunk[1..]).zip(&g.frame_dims) {
+            lo.push(i * c);
+            hi.push(((i + 1) * c).min(*f));
+            src_ext.push(*f);
         }
         let src_org = vec![0u64; lo.len()];
         let mut d_org = lo.clone();

@@ -22,6 +22,11 @@ pub(crate) fn sentinel(chunk: &[u32], ndims: usize) -> ChunkKey {
     }
 }
 
+/// Returns the address for a new node of the given size.
+pub(crate) type AllocFn<'a, E> = dyn FnMut(usize) -> Result<u64, E> + 'a;
+/// Writes a finished node at an address.
+pub(crate) type EmitFn<'a, E> = dyn FnMut(u64, &[u8]) -> Result<(), E> + 'a;
+
 /// Builds a tree over `entries` (sorted by offsets, each with the chunk's address).
 /// `alloc(len)` returns the address for a node; `emit(addr, bytes)` writes it.
 /// Returns the root address ([`UNDEF`] when there are no entries).
@@ -29,8 +34,8 @@ pub(crate) fn build<E>(
     shape: NodeShape,
     entries: Vec<(ChunkKey, u64)>,
     sentinel: &ChunkKey,
-    alloc: &mut dyn FnMut(usize) -> Result<u64, E>,
-    emit: &mut dyn FnMut(u64, &[u8]) -> Result<(), E>,
+    alloc: &mut AllocFn<'_, E>,
+    emit: &mut EmitFn<'_, E>,
 ) -> Result<u64, E> {
     if entries.is_empty() {
         return Ok(UNDEF);
@@ -202,7 +207,7 @@ impl BTreeAppender {
         &mut self,
         key: ChunkKey,
         child: u64,
-        alloc: &mut dyn FnMut(usize) -> Result<u64, E>,
+        alloc: &mut AllocFn<'_, E>,
     ) -> Result<(), E> {
         self.push_at(0, key, child, alloc)
     }
@@ -212,7 +217,7 @@ impl BTreeAppender {
         level: usize,
         key: ChunkKey,
         child: u64,
-        alloc: &mut dyn FnMut(usize) -> Result<u64, E>,
+        alloc: &mut AllocFn<'_, E>,
     ) -> Result<(), E> {
         let len = self.shape.node_len();
         if level == self.edge.len() {
