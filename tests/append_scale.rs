@@ -197,3 +197,38 @@ fn failing_storage_at_every_write() {
         assert!(o.status.success(), "h5dump -H {p:?}");
     }
 }
+
+/// Several unlimited dimensions: the dataset is resized in dim 1 and dim 0, written by
+/// regions, shrunk (elements outside read as fill when it grows again), and read by h5py.
+#[test]
+fn resize_in_any_dimension() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("resize.h5");
+    let f = File::create(&path).unwrap();
+    let d = f
+        .dataset::<i16>("/grid")
+        .shape([2, 3])
+        .max_shape([h5sink::UNLIMITED, h5sink::UNLIMITED])
+        .chunk([2, 2])
+        .fill_value(-1)
+        .create()
+        .unwrap();
+    d.write(&[1, 2, 3, 4, 5, 6]).unwrap();
+    d.resize([4, 5]).unwrap();
+    d.write_region(&[3, 3], &[1, 2], &[7, 8]).unwrap();
+    f.flush().unwrap();
+    d.resize([4, 2]).unwrap();
+    d.resize([4, 4]).unwrap();
+    d.append(&[9, 9, 9, 9]).unwrap();
+    f.finish().unwrap();
+    let out = run_py(
+        "import sys, h5py, numpy as np\n\
+         d = h5py.File(sys.argv[1], 'r')['grid']\n\
+         want = np.array([[1,2,-1,-1],[4,5,-1,-1],[-1,-1,-1,-1],[-1,-1,-1,-1],[9,9,9,9]], 'i2')\n\
+         assert d.maxshape == (None, None), d.maxshape\n\
+         assert np.array_equal(d[...], want), d[...]\n\
+         print('ok')",
+        &[&path],
+    );
+    assert!(out.contains("ok"));
+}
