@@ -10,7 +10,7 @@ if ! command -v h5dump >/dev/null 2>&1; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq hdf5-tools >/dev/null
 fi
-if ! "$VENV/bin/python" -c 'import h5py, numpy' >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c 'import h5py, numpy, hdf5plugin' >/dev/null 2>&1; then
     python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/tests/py/requirements.txt"
 fi

@@ -19,6 +19,8 @@ pub mod encode;
 pub mod format;
 
 #[cfg(feature = "std")]
+pub mod filters;
+#[cfg(feature = "std")]
 pub mod sink;
 #[cfg(feature = "std")]
 mod space;

@@ -8,6 +8,7 @@ pub mod btree_v1;
 pub mod dataspace;
 pub mod datatype;
 pub mod fill_value;
+pub mod filter_pipeline;
 pub mod global_heap;
 pub mod layout;
 pub mod link;

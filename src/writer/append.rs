@@ -7,11 +7,12 @@
 //! committed chunk in place is safe for raw chunks: the committed frames' bytes do
 //! not change, so any torn state still holds them.
 
-use super::btree::BTreeAppender;
+use super::btree::{AllocFn, BTreeAppender};
 use super::dataset::{ChunkIndex, Chunked, DataStore};
-use super::error::{invalid, Result};
+use super::error::{invalid, Error, Result};
 use super::inner::{Inner, Kind, ObjId};
 use super::selection;
+use crate::filters::Pipeline;
 use crate::format::btree_v1::{ChunkKey, NodeShape};
 use crate::format::dataspace::UNLIMITED;
 use crate::space::Placement;
@@ -213,9 +214,18 @@ impl Inner {
                 let bytes =
                     &data[(pos as usize) * g.frame_bytes..((pos + c0) as usize) * g.frame_bytes];
                 let row = st.row;
-                let addr = self.alloc(g.chunk_bytes as u64, Placement::Align(8))?;
-                self.write_at("writing a chunk", addr, bytes)?;
-                self.index_chunk(id, &g, row, 0, addr)?;
+                let filters = &self.dataset(id).filters;
+                let chunk = if filters.is_empty() {
+                    let addr = self.alloc(g.chunk_bytes as u64, Placement::Align(8))?;
+                    self.write_at("writing a chunk", addr, bytes)?;
+                    (addr, g.chunk_bytes as u32, 0)
+                } else {
+                    let enc = filters.encode(bytes, g.elem);
+                    let addr = self.alloc(enc.bytes.len() as u64, Placement::Align(8))?;
+                    self.write_at("writing a filtered chunk", addr, &enc.bytes)?;
+                    (addr, enc.bytes.len() as u32, enc.mask)
+                };
+                self.index_row(id, &g, row, &[chunk], false)?;
                 let st = self.append_state(id).expect("append state");
                 st.row += 1;
                 pos += c0;
@@ -247,15 +257,8 @@ impl Inner {
         Ok(())
     }
 
-    /// Adds chunk number `j` (row-major in the chunk grid) of chunk row `row` to the index.
-    fn index_chunk(
-        &mut self,
-        id: ObjId,
-        g: &Geometry,
-        row: u64,
-        j: usize,
-        addr: u64,
-    ) -> Result<()> {
+    /// The key of chunk number `j` (row-major in the chunk grid) of chunk row `row`.
+    fn chunk_key(g: &Geometry, row: u64, j: usize, size: u32, mask: u32) -> ChunkKey {
         let mut offsets = Vec::with_capacity(g.chunk.len() + 1);
         offsets.push(row * g.chunk[0]);
         let mut rem = j as u64;
@@ -266,17 +269,46 @@ impl Inner {
         }
         offsets.extend(rest.iter().zip(&g.chunk[1..]).map(|(i, c)| i * c));
         offsets.push(0);
-        let key = ChunkKey {
-            size: g.chunk_bytes as u32,
-            filter_mask: 0,
+        ChunkKey {
+            size,
+            filter_mask: mask,
             offsets,
-        };
+        }
+    }
+
+    /// Runs `f` on the dataset's tree with an allocator that may grow the file.
+    fn with_tree(
+        &mut self,
+        id: ObjId,
+        f: impl FnOnce(&mut BTreeAppender, &mut AllocFn<'_, Error>) -> Result<()>,
+    ) -> Result<()> {
         let mut tree = self.append_state(id).expect("append state").tree.take();
-        let r = tree.push(key, addr, &mut |len| {
+        let r = f(&mut tree, &mut |len| {
             self.alloc(len as u64, Placement::Align(8))
         });
         self.append_state(id).expect("append state").tree = tree;
         r
+    }
+
+    /// Adds a new chunk row's chunks (address, size, mask) to the index, in one leaf
+    /// when a later commit may have to replace them (filtered chunks).
+    fn index_row(
+        &mut self,
+        id: ObjId,
+        g: &Geometry,
+        row: u64,
+        chunks: &[(u64, u32, u32)],
+        same_leaf: bool,
+    ) -> Result<()> {
+        self.with_tree(id, |tree, alloc| {
+            if same_leaf {
+                tree.reserve_in_leaf(chunks.len(), alloc)?;
+            }
+            for (j, &(addr, size, mask)) in chunks.iter().enumerate() {
+                tree.push(Self::chunk_key(g, row, j, size, mask), addr, alloc)?;
+            }
+            Ok(())
+        })
     }
 
     /// Writes the buffered frames of the current row into their chunks: all of each
@@ -293,6 +325,11 @@ impl Inner {
         }
         let nchunks: u64 = g.grid.iter().product();
         let first_time = st.slots.is_none();
+        let filters = self.dataset(id).filters.clone();
+        if !filters.is_empty() {
+            return self.emit_filtered_row(id, g, &filters, &fill, first_time);
+        }
+        let st = self.append_state(id).expect("append state");
         let plane = g.chunk_bytes / g.chunk[0] as usize; // bytes of one frame inside a chunk
         let mut addrs = st.slots.clone().unwrap_or_default();
         let mut scratch = std::mem::take(&mut st.scratch);
@@ -334,12 +371,69 @@ impl Inner {
         st.buf = buf;
         r?;
         if first_time {
-            for (j, &addr) in addrs.iter().enumerate() {
-                self.index_chunk(id, g, row, j, addr)?;
-            }
+            let chunks: Vec<(u64, u32, u32)> = addrs
+                .iter()
+                .map(|&a| (a, g.chunk_bytes as u32, 0))
+                .collect();
+            self.index_row(id, g, row, &chunks, false)?;
         }
         let st = self.append_state(id).expect("append state");
         st.slots = Some(addrs);
+        st.emitted = buffered;
+        Ok(())
+    }
+
+    /// [`Self::emit_row`] for filtered chunks: every chunk of the row is encoded whole
+    /// (frames not yet appended are fill) into fresh space. The first time the row is
+    /// indexed; later, its entries are replaced (copy-on-write of the edge leaf).
+    fn emit_filtered_row(
+        &mut self,
+        id: ObjId,
+        g: &Geometry,
+        filters: &Pipeline,
+        fill: &[u8],
+        first_time: bool,
+    ) -> Result<()> {
+        let st = self.append_state(id).expect("append state");
+        let (row, buffered) = (st.row, st.buffered);
+        let nchunks = g.grid.iter().product::<u64>() as usize;
+        let buf = std::mem::take(&mut st.buf);
+        let mut scratch = std::mem::take(&mut st.scratch);
+        let plane = g.chunk_bytes / g.chunk[0] as usize;
+        let mut chunks = Vec::with_capacity(nchunks);
+        let r = (|| {
+            for j in 0..nchunks {
+                scratch.clear();
+                if g.whole_frames {
+                    scratch.extend_from_slice(&buf[..buffered as usize * g.frame_bytes]);
+                    scratch.extend_from_slice(&fill[buffered as usize * plane..]);
+                } else {
+                    scratch.extend_from_slice(fill);
+                    self.gather_chunk(g, j, buffered, &buf, &mut scratch);
+                }
+                let enc = filters.encode(&scratch, g.elem);
+                let addr = self.alloc(enc.bytes.len() as u64, Placement::Align(8))?;
+                self.write_at("writing a filtered chunk", addr, &enc.bytes)?;
+                chunks.push((addr, enc.bytes.len() as u32, enc.mask));
+            }
+            Ok(())
+        })();
+        let st = self.append_state(id).expect("append state");
+        st.buf = buf;
+        st.scratch = scratch;
+        r?;
+        if first_time {
+            self.index_row(id, g, row, &chunks, true)?;
+        } else {
+            let entries: Vec<(ChunkKey, u64)> = chunks
+                .iter()
+                .enumerate()
+                .map(|(j, &(a, size, mask))| (Self::chunk_key(g, row, j, size, mask), a))
+                .collect();
+            self.with_tree(id, |tree, alloc| tree.replace_tail(entries, alloc))?;
+        }
+        let st = self.append_state(id).expect("append state");
+        st.slots = Some(chunks.iter().map(|c| c.0).collect());
         st.emitted = buffered;
         Ok(())
     }
@@ -500,7 +594,7 @@ impl Inner {
 
     fn prune_outside(&mut self, id: ObjId, new: &[u64]) -> Result<()> {
         let d = self.dataset(id);
-        let elem = d.elem;
+        let (elem, filters) = (d.elem, d.filters.clone());
         let DataStore::Chunked(c) = &d.store else {
             return Ok(());
         };
@@ -511,18 +605,32 @@ impl Inner {
         };
         let mut drop = Vec::new();
         let mut edge = Vec::new();
-        for (scaled, &(addr, _)) in entries {
+        for (scaled, &entry) in entries {
             let lo: Vec<u64> = scaled.iter().zip(&chunk).map(|(s, c)| s * c).collect();
             if lo.iter().zip(new).any(|(l, n)| l >= n) {
                 drop.push(scaled.clone());
             } else if lo.iter().zip(&chunk).zip(new).any(|((l, c), n)| l + c > *n) {
-                edge.push((lo, addr));
+                edge.push((scaled.clone(), lo, entry));
             }
         }
         let fill = d.fill_buffer(chunk_bytes / elem);
-        for (lo, addr) in edge {
-            let mut buf = vec![0u8; chunk_bytes];
-            self.read_at("reading an edge chunk to clear it", addr, &mut buf)?;
+        let path = self.objects[id].path.clone();
+        let mut updated = Vec::new();
+        for (scaled, lo, (addr, size, mask)) in edge {
+            let mut stored = vec![0u8; size as usize];
+            self.read_at("reading an edge chunk to clear it", addr, &mut stored)?;
+            let mut buf = if filters.is_empty() {
+                stored
+            } else {
+                filters
+                    .decode(&stored, mask, elem, chunk_bytes)
+                    .map_err(|e| {
+                        invalid(
+                            &path,
+                            format!("chunk {scaled:?} read back does not decode: {e}"),
+                        )
+                    })?
+            };
             // reset every element at or beyond the new shape
             let hi: Vec<u64> = lo.iter().zip(&chunk).map(|(l, c)| l + c).collect();
             for d in 0..lo.len() {
@@ -532,7 +640,14 @@ impl Inner {
                     selection::copy_box(elem, &blo, &hi, &fill, &lo, &chunk, &mut buf, &lo, &chunk);
                 }
             }
-            self.write_at("clearing an edge chunk", addr, &buf)?;
+            if filters.is_empty() {
+                self.write_at("clearing an edge chunk", addr, &buf)?;
+            } else {
+                let enc = filters.encode(&buf, elem);
+                let a = self.alloc(enc.bytes.len() as u64, Placement::Align(8))?;
+                self.write_at("writing a cleared edge chunk", a, &enc.bytes)?;
+                updated.push((scaled, (a, enc.bytes.len() as u32, enc.mask)));
+            }
         }
         if let DataStore::Chunked(Chunked {
             index: ChunkIndex::Map { entries, dirty },
@@ -541,6 +656,10 @@ impl Inner {
         {
             for k in drop {
                 entries.remove(&k);
+                *dirty = true;
+            }
+            for (k, v) in updated {
+                entries.insert(k, v);
                 *dirty = true;
             }
         }

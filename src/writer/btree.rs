@@ -177,6 +177,9 @@ pub(crate) struct BTreeAppender {
     edge: Vec<EdgeNode>,
     /// Full nodes that left the edge with changes not yet on disk.
     retired: Vec<EdgeNode>,
+    /// Aligned 8-byte in-place pointer writes (phase 2) after a node was copied on
+    /// write: (address, new pointer).
+    swings: Vec<(u64, u64)>,
 }
 
 impl BTreeAppender {
@@ -187,7 +190,89 @@ impl BTreeAppender {
             sentinel,
             edge: Vec::new(),
             retired: Vec::new(),
+            swings: Vec::new(),
         }
+    }
+
+    /// Makes sure the next `n` pushes land in one leaf (starting a new leaf when the
+    /// edge leaf has less room), so that [`Self::replace_tail`] can later replace them
+    /// together. Does nothing when `n` exceeds a node's capacity.
+    pub fn reserve_in_leaf<E>(&mut self, n: usize, alloc: &mut AllocFn<'_, E>) -> Result<(), E> {
+        let cap = self.shape.capacity();
+        if n > cap || self.edge.is_empty() {
+            return Ok(());
+        }
+        let used = self.edge[0].children.len();
+        if used > 0 && used + n > cap {
+            self.split_edge(0, alloc)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the last `entries.len()` entries, which must sit in the edge leaf.
+    /// Entries readers can already reach are never edited in place: the leaf is
+    /// copied to fresh space and its parent's pointer swung (an aligned 8-byte write
+    /// in phase 2), or, for a leaf that is the root, the header commit swings it.
+    pub fn replace_tail<E>(
+        &mut self,
+        entries: Vec<(ChunkKey, u64)>,
+        alloc: &mut AllocFn<'_, E>,
+    ) -> Result<(), E> {
+        let n = entries.len();
+        let leaf = &mut self.edge[0];
+        let first = leaf.children.len() - n;
+        if !leaf.fresh && first < leaf.on_disk {
+            let old = leaf.addr;
+            leaf.addr = alloc(self.shape.node_len())?;
+            leaf.fresh = true;
+            leaf.on_disk = 0;
+            let (new, left) = (leaf.addr, leaf.left);
+            if left != UNDEF {
+                // readers never follow sibling links; keep them right for later writers
+                self.swings
+                    .push((left + self.shape.right_sibling_offset() as u64, new));
+            }
+            if let Some(parent) = self.edge.get_mut(1) {
+                let i = parent
+                    .children
+                    .iter()
+                    .rposition(|&c| c == old)
+                    .expect("the leaf's parent");
+                parent.children[i] = new;
+                if !parent.fresh && i < parent.on_disk {
+                    self.swings
+                        .push((parent.addr + self.shape.child_offset(i) as u64, new));
+                }
+            }
+        }
+        let leaf = &mut self.edge[0];
+        for (j, (k, c)) in entries.into_iter().enumerate() {
+            leaf.keys[first + j] = k;
+            leaf.children[first + j] = c;
+        }
+        Ok(())
+    }
+
+    /// Puts a new, empty node on the edge at `level` in place of the current one
+    /// (which keeps its entries); a new root is made first when it was the root.
+    fn split_edge<E>(&mut self, level: usize, alloc: &mut AllocFn<'_, E>) -> Result<(), E> {
+        let len = self.shape.node_len();
+        if level + 1 == self.edge.len() {
+            let mut root = EdgeNode::new(alloc(len)?, level as u8 + 1, UNDEF);
+            root.keys.push(self.edge[level].keys[0].clone());
+            root.children.push(self.edge[level].addr);
+            self.edge.push(root);
+        }
+        let addr = alloc(len)?;
+        let mut old = std::mem::replace(
+            &mut self.edge[level],
+            EdgeNode::new(addr, level as u8, UNDEF),
+        );
+        self.edge[level].left = old.addr;
+        old.right = addr;
+        old.right_changed = true;
+        self.retired.push(old);
+        Ok(())
     }
 
     /// The root's address, [`UNDEF`] while empty.
@@ -219,37 +304,26 @@ impl BTreeAppender {
         child: u64,
         alloc: &mut AllocFn<'_, E>,
     ) -> Result<(), E> {
-        let len = self.shape.node_len();
         if level == self.edge.len() {
-            // the first leaf
-            self.edge
-                .push(EdgeNode::new(alloc(len)?, level as u8, UNDEF));
+            // the first leaf: it is the root
+            self.edge.push(EdgeNode::new(
+                alloc(self.shape.node_len())?,
+                level as u8,
+                UNDEF,
+            ));
         }
-        if self.edge[level].children.len() < self.shape.capacity() {
-            self.edge[level].keys.push(key);
-            self.edge[level].children.push(child);
-            return Ok(());
+        if self.edge[level].children.len() == self.shape.capacity() {
+            self.split_edge(level, alloc)?;
         }
-        // the edge node is full: a new sibling takes its place on the edge; when it
-        // was the root, a new root above it first takes it as its first child
-        if level + 1 == self.edge.len() {
-            let mut root = EdgeNode::new(alloc(len)?, level as u8 + 1, UNDEF);
-            root.keys.push(self.edge[level].keys[0].clone());
-            root.children.push(self.edge[level].addr);
-            self.edge.push(root);
-        }
-        let addr = alloc(len)?;
-        let mut old = std::mem::replace(
-            &mut self.edge[level],
-            EdgeNode::new(addr, level as u8, UNDEF),
-        );
-        self.edge[level].left = old.addr;
-        old.right = addr;
-        old.right_changed = true;
-        self.retired.push(old);
+        // an empty edge node below the root is not linked yet: its first entry links it
+        let unlinked = self.edge[level].children.is_empty() && level + 1 < self.edge.len();
         self.edge[level].keys.push(key.clone());
         self.edge[level].children.push(child);
-        self.push_at(level + 1, key, addr, alloc)
+        if unlinked {
+            let addr = self.edge[level].addr;
+            self.push_at(level + 1, key, addr, alloc)?;
+        }
+        Ok(())
     }
 
     /// The writes that put every pending change on disk; marks them written.
@@ -262,6 +336,9 @@ impl BTreeAppender {
             let mut node = std::mem::replace(&mut self.edge[i], EdgeNode::new(0, 0, UNDEF));
             self.node_writes(&mut node, &mut w);
             self.edge[i] = node;
+        }
+        for (addr, ptr) in std::mem::take(&mut self.swings) {
+            w.phase2.push((addr, ptr.to_le_bytes().to_vec()));
         }
         w
     }

@@ -9,10 +9,12 @@ use super::btree;
 use super::error::{invalid, Error, Result};
 use super::inner::{Inner, Kind, ObjId};
 use super::{lock, selection};
+use crate::filters::{Filter, Pipeline};
 use crate::format::btree_v1::{ChunkKey, NodeShape, CHUNK_K};
 use crate::format::dataspace::{Dataspace, UNLIMITED};
 use crate::format::datatype::Datatype;
 use crate::format::fill_value::{AllocTime, FillValue};
+use crate::format::filter_pipeline::encode_pipeline;
 use crate::format::layout::Layout;
 use crate::format::object_header::Message;
 use crate::format::{msg_type, Sizes, MSG_FLAG_CONSTANT, UNDEF};
@@ -58,8 +60,8 @@ pub(crate) enum ChunkIndex {
     /// Chunks written in any order, all kept in memory; a commit that added chunks
     /// writes a new tree into fresh space and swings the header to it.
     Map {
-        /// Scaled chunk coordinates → (address, stored size).
-        entries: BTreeMap<Vec<u64>, (u64, u32)>,
+        /// Scaled chunk coordinates → (address, stored size, filter mask).
+        entries: BTreeMap<Vec<u64>, (u64, u32, u32)>,
         /// Chunks were added since the last tree was written.
         dirty: bool,
     },
@@ -76,6 +78,7 @@ pub(crate) struct DatasetState {
     /// Maximum dims when they differ from `dims`.
     pub max: Option<Vec<u64>>,
     pub fill: Option<Vec<u8>>,
+    pub filters: Pipeline,
     pub store: DataStore,
 }
 
@@ -132,7 +135,15 @@ impl DatasetState {
         let fill = m(msg_type::FILL_VALUE, MSG_FLAG_CONSTANT, fill);
         match self.store {
             DataStore::Compact(_) => (vec![space, dtype, fill, layout], 1),
-            _ => (vec![space, layout, dtype, fill], 2),
+            _ => {
+                let mut msgs = vec![space, layout, dtype, fill];
+                if !self.filters.is_empty() {
+                    let mut body = Vec::new();
+                    encode_pipeline(&mut body, &self.filters.descriptions(self.elem as u32));
+                    msgs.push(m(msg_type::FILTER_PIPELINE, 0, body));
+                }
+                (msgs, 2)
+            }
         }
     }
 
@@ -321,28 +332,48 @@ impl Inner {
             ));
         };
         let existing = entries.get(ci).copied();
+        let filters = d.filters.clone();
         let mut buf = match existing {
-            Some((addr, _)) if !covers_all => {
-                let mut b = vec![0u8; chunk_bytes];
+            Some((addr, size, mask)) if !covers_all => {
+                let mut b = vec![0u8; size as usize];
                 self.read_at("reading a chunk back to update part of it", addr, &mut b)?;
-                b
+                if filters.is_empty() {
+                    b
+                } else {
+                    filters.decode(&b, mask, elem, chunk_bytes).map_err(|e| {
+                        invalid(
+                            &self.objects[id].path,
+                            format!("chunk {ci:?} read back does not decode: {e}"),
+                        )
+                    })?
+                }
             }
             _ if covers_all && in_dims_hi == c_hi => vec![0u8; chunk_bytes],
             _ => d.fill_buffer(chunk_bytes / elem),
         };
         selection::copy_box(elem, &lo, &hi, data, start, count, &mut buf, &c_lo, chunk);
-        let addr = match existing {
-            Some((addr, _)) => addr,
-            None => self.alloc(chunk_bytes as u64, Placement::Align(8))?,
+        let (addr, size, mask) = if filters.is_empty() {
+            // raw chunks keep their place: rewriting one in place changes only its bytes
+            let addr = match existing {
+                Some((addr, _, _)) => addr,
+                None => self.alloc(chunk_bytes as u64, Placement::Align(8))?,
+            };
+            self.write_at("writing a chunk", addr, &buf)?;
+            (addr, chunk_bytes as u32, 0)
+        } else {
+            // a filtered chunk changes size: always a fresh copy, indexed at the commit
+            let enc = filters.encode(&buf, elem);
+            let addr = self.alloc(enc.bytes.len() as u64, Placement::Align(8))?;
+            self.write_at("writing a chunk", addr, &enc.bytes)?;
+            (addr, enc.bytes.len() as u32, enc.mask)
         };
-        self.write_at("writing a chunk", addr, &buf)?;
-        if existing.is_none() {
+        if existing != Some((addr, size, mask)) {
             if let DataStore::Chunked(Chunked {
                 index: ChunkIndex::Map { entries, dirty },
                 ..
             }) = &mut self.dataset_mut(id).store
             {
-                entries.insert(ci.to_vec(), (addr, chunk_bytes as u32));
+                entries.insert(ci.to_vec(), (addr, size, mask));
                 *dirty = true;
             }
         }
@@ -384,7 +415,7 @@ impl Inner {
         let sentinel = btree::sentinel(&c.chunk, ndims);
         let keyed: Vec<(ChunkKey, u64)> = entries
             .iter()
-            .map(|(scaled, &(addr, size))| {
+            .map(|(scaled, &(addr, size, mask))| {
                 let mut offsets: Vec<u64> = scaled
                     .iter()
                     .zip(&c.chunk)
@@ -394,7 +425,7 @@ impl Inner {
                 (
                     ChunkKey {
                         size,
-                        filter_mask: 0,
+                        filter_mask: mask,
                         offsets,
                     },
                     addr,
@@ -476,6 +507,7 @@ pub(crate) struct DatasetSpec {
     pub max_shape: Option<Vec<u64>>,
     pub layout: Option<StorageLayout>,
     pub fill: Option<Vec<u8>>,
+    pub filters: Pipeline,
 }
 
 impl DatasetSpec {
@@ -522,6 +554,12 @@ impl DatasetSpec {
                 "an extendable dataset (max shape ≠ shape) must be chunked",
             ));
         }
+        if !self.filters.is_empty() && !matches!(layout, StorageLayout::Chunked(_)) {
+            return Err(invalid(
+                path,
+                "filters need chunked storage (call .chunk(...) or .frames(...))",
+            ));
+        }
         if let Some(f) = &self.fill {
             if f.len() != elem {
                 return Err(invalid(path, "the fill value must be one element"));
@@ -541,6 +579,7 @@ impl DatasetSpec {
                     dims: vec![],
                     max: None,
                     fill: self.fill.clone(),
+                    filters: Pipeline::default(),
                     store: DataStore::Compact(vec![]),
                 };
                 DataStore::Compact(fill.fill_buffer(n as usize))
@@ -600,6 +639,19 @@ impl DatasetSpec {
                     && max
                         .as_ref()
                         .is_some_and(|m| (1..dims.len()).all(|i| m[i] == dims[i]));
+                let per_row: u64 = (1..dims.len())
+                    .map(|i| dims[i].div_ceil(u64::from(chunk[i])))
+                    .product();
+                if appendable && !self.filters.is_empty() && per_row > 2 * u64::from(CHUNK_K) {
+                    return Err(invalid(
+                        path,
+                        format!(
+                            "a filtered extendable dataset may have at most {} chunks per frame; chunk {chunk:?} \
+                             splits a frame into {per_row}",
+                            2 * CHUNK_K
+                        ),
+                    ));
+                }
                 let index = if appendable {
                     ChunkIndex::Append(Box::new(super::append::AppendState::new(
                         NodeShape {
@@ -632,6 +684,7 @@ impl DatasetSpec {
             dims,
             max,
             fill: self.fill,
+            filters: self.filters,
             store,
         })
     }
@@ -659,6 +712,7 @@ impl<T: H5Type> DatasetBuilder<T> {
                 max_shape: None,
                 layout: None,
                 fill: None,
+                filters: Pipeline::default(),
             },
             _t: PhantomData,
         }
@@ -716,6 +770,39 @@ impl<T: H5Type> DatasetBuilder<T> {
                 self.spec.layout = Some(StorageLayout::Chunked(c));
             }
         }
+        self
+    }
+
+    /// Adds the shuffle filter (usually before deflate or LZ4).
+    pub fn shuffle(mut self) -> Self {
+        self.spec.filters.filters.push(Filter::Shuffle);
+        self
+    }
+
+    /// Adds the deflate (zlib) filter at `level` 0–9.
+    pub fn deflate(mut self, level: u8) -> Self {
+        self.spec
+            .filters
+            .filters
+            .push(Filter::Deflate(level.min(9)));
+        self
+    }
+
+    /// Adds the Fletcher-32 checksum filter (readers then detect corrupted chunks).
+    pub fn fletcher32(mut self) -> Self {
+        self.spec.filters.filters.push(Filter::Fletcher32);
+        self
+    }
+
+    /// Adds the LZ4 filter (plugin 32004; h5py reads it with `hdf5plugin`).
+    pub fn lz4(mut self) -> Self {
+        self.spec.filters.filters.push(Filter::Lz4);
+        self
+    }
+
+    /// Replaces the filter pipeline.
+    pub fn filters(mut self, pipeline: Pipeline) -> Self {
+        self.spec.filters = pipeline;
         self
     }
 
