@@ -14,7 +14,12 @@ fn scalar_appends(c: &mut Criterion) {
         b.iter_batched(
             || File::options().create_in(MemStorage::new()).unwrap(),
             |f| {
-                let d = f.dataset::<f64>("/x").frames([]).chunk_frames(4096).create().unwrap();
+                let d = f
+                    .dataset::<f64>("/x")
+                    .frames([])
+                    .chunk_frames(4096)
+                    .create()
+                    .unwrap();
                 for i in 0..N {
                     d.append(&[i as f64]).unwrap();
                 }
@@ -35,7 +40,12 @@ fn frames_to_file(c: &mut Criterion) {
     g.bench_function("10k 64x64 u16 frames, 64 per chunk", |b| {
         b.iter(|| {
             let f = File::create(dir.path().join("small.h5")).unwrap();
-            let d = f.dataset::<u16>("/x").frames([64, 64]).chunk_frames(64).create().unwrap();
+            let d = f
+                .dataset::<u16>("/x")
+                .frames([64, 64])
+                .chunk_frames(64)
+                .create()
+                .unwrap();
             for _ in 0..10_000 {
                 d.append(&small).unwrap();
             }
@@ -47,7 +57,11 @@ fn frames_to_file(c: &mut Criterion) {
     g.bench_function("16 2048x2048 u16 frames, 1 per chunk", |b| {
         b.iter(|| {
             let f = File::create(dir.path().join("big.h5")).unwrap();
-            let d = f.dataset::<u16>("/x").frames([2048, 2048]).create().unwrap();
+            let d = f
+                .dataset::<u16>("/x")
+                .frames([2048, 2048])
+                .create()
+                .unwrap();
             for _ in 0..16 {
                 d.append(&big).unwrap();
             }
@@ -66,9 +80,14 @@ fn metadata(c: &mut Criterion) {
             let f = File::options().create_in(MemStorage::new()).unwrap();
             for i in 0..1000 {
                 let grp = f.create_group(&format!("/g{i:05}")).unwrap();
-                grp.attr("temperature").write_scalar(273.15 + i as f64).unwrap();
+                grp.attr("temperature")
+                    .write_scalar(273.15 + i as f64)
+                    .unwrap();
                 grp.attr("label").write_fixed_str("sample").unwrap();
-                grp.dataset::<i32>("d").shape([16]).create_with_data(&[i; 16]).unwrap();
+                grp.dataset::<i32>("d")
+                    .shape([16])
+                    .create_with_data(&[i; 16])
+                    .unwrap();
             }
             f.finish().unwrap()
         })
