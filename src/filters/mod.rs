@@ -205,25 +205,52 @@ fn decode_ids(
     Ok(cur)
 }
 
-/// zlib-compresses `data` at `level` (0–9).
+/// Encodes many chunks on up to `threads` threads; results are in input order.
+#[cfg(feature = "std")]
+pub fn encode_many(
+    pipeline: &Pipeline,
+    chunks: &[&[u8]],
+    element_size: usize,
+    threads: usize,
+) -> Vec<EncodedChunk> {
+    if threads <= 1 || chunks.len() <= 1 {
+        return chunks
+            .iter()
+            .map(|c| pipeline.encode(c, element_size))
+            .collect();
+    }
+    let mut out: Vec<Option<EncodedChunk>> = (0..chunks.len()).map(|_| None).collect();
+    let per = chunks.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        for (ins, outs) in chunks.chunks(per).zip(out.chunks_mut(per)) {
+            s.spawn(move || {
+                for (c, o) in ins.iter().zip(outs) {
+                    *o = Some(pipeline.encode(c, element_size));
+                }
+            });
+        }
+    });
+    out.into_iter()
+        .map(|o| o.expect("every chunk encoded"))
+        .collect()
+}
+
+/// zlib-compresses `data` at `level` (0–9). Levels 2–9 use zlib-rs (through flate2),
+/// the faster of the two pure-Rust encoders there; levels 0–1 use miniz_oxide, since
+/// zlib-rs's level-1 "quick" strategy compresses numeric data much worse than zlib.
 pub fn deflate(data: &[u8], level: u8) -> Option<Vec<u8>> {
     #[cfg(feature = "std")]
-    {
+    if level >= 2 {
         use std::io::Write;
-        let mut e = flate2::write::ZlibEncoder::new(
-            Vec::with_capacity(data.len() / 2),
-            flate2::Compression::new(u32::from(level.min(9))),
-        );
+        let level = flate2::Compression::new(u32::from(level.min(9)));
+        let mut e = flate2::write::ZlibEncoder::new(Vec::with_capacity(data.len() / 2), level);
         e.write_all(data).ok()?;
-        e.finish().ok()
+        return e.finish().ok();
     }
-    #[cfg(not(feature = "std"))]
-    {
-        Some(miniz_oxide::deflate::compress_to_vec_zlib(
-            data,
-            level.min(9),
-        ))
-    }
+    Some(miniz_oxide::deflate::compress_to_vec_zlib(
+        data,
+        level.min(9),
+    ))
 }
 
 /// Decompresses a zlib stream that should yield at most `max` bytes.

@@ -35,9 +35,28 @@ pub(crate) struct AppendState {
     scratch: Vec<u8>,
     /// Bytes of one frame (cached for the hot path).
     frame_bytes: usize,
+    /// Threads that encode filtered chunks.
+    pub threads: usize,
+    /// Complete rows waiting to be encoded together (filtered datasets, `threads` > 1):
+    /// (row, raw chunk images). At most `2 × threads` rows.
+    queue: Vec<(u64, Vec<Vec<u8>>)>,
 }
 
 impl AppendState {
+    /// [`Self::new`] with `threads` encoding threads.
+    pub fn with_threads(
+        threads: usize,
+        shape: NodeShape,
+        sentinel: ChunkKey,
+        len: u64,
+        c0: u64,
+        frame_bytes: usize,
+    ) -> Self {
+        let mut s = Self::new(shape, sentinel, len, c0, frame_bytes);
+        s.threads = threads.max(1);
+        s
+    }
+
     /// An empty appender for a dataset whose dim 0 starts at `len` frames.
     pub fn new(
         shape: NodeShape,
@@ -56,6 +75,8 @@ impl AppendState {
             slots: None,
             scratch: Vec::new(),
             frame_bytes,
+            threads: 1,
+            queue: Vec::new(),
         }
     }
 }
@@ -214,6 +235,15 @@ impl Inner {
                 let bytes =
                     &data[(pos as usize) * g.frame_bytes..((pos + c0) as usize) * g.frame_bytes];
                 let row = st.row;
+                let filters = &self.dataset(id).filters;
+                if !filters.is_empty() && st_threads(self, id) > 1 {
+                    let raw = bytes.to_vec();
+                    self.queue_row(id, &g, row, vec![raw])?;
+                    let st = self.append_state(id).expect("append state");
+                    st.row += 1;
+                    pos += c0;
+                    continue;
+                }
                 let filters = &self.dataset(id).filters;
                 let chunk = if filters.is_empty() {
                     let addr = self.alloc(g.chunk_bytes as u64, Placement::Align(8))?;
@@ -395,33 +425,27 @@ impl Inner {
         first_time: bool,
     ) -> Result<()> {
         let st = self.append_state(id).expect("append state");
-        let (row, buffered) = (st.row, st.buffered);
+        let (row, buffered, threads) = (st.row, st.buffered, st.threads);
+        if threads > 1 && first_time && buffered == st.c0 {
+            // a complete row: queue it, to be encoded with others in parallel
+            let images = self.row_images(id, g, fill);
+            return self.queue_row(id, g, row, images);
+        }
+        // rows must reach the index in order
+        self.drain_queue(id, g)?;
+        let st = self.append_state(id).expect("append state");
         let nchunks = g.grid.iter().product::<u64>() as usize;
         let buf = std::mem::take(&mut st.buf);
         let mut scratch = std::mem::take(&mut st.scratch);
         let plane = g.chunk_bytes / g.chunk[0] as usize;
-        let mut chunks = Vec::with_capacity(nchunks);
-        let r = (|| {
-            for j in 0..nchunks {
-                scratch.clear();
-                if g.whole_frames {
-                    scratch.extend_from_slice(&buf[..buffered as usize * g.frame_bytes]);
-                    scratch.extend_from_slice(&fill[buffered as usize * plane..]);
-                } else {
-                    scratch.extend_from_slice(fill);
-                    self.gather_chunk(g, j, buffered, &buf, &mut scratch);
-                }
-                let enc = filters.encode(&scratch, g.elem);
-                let addr = self.alloc(enc.bytes.len() as u64, Placement::Align(8))?;
-                self.write_at("writing a filtered chunk", addr, &enc.bytes)?;
-                chunks.push((addr, enc.bytes.len() as u32, enc.mask));
-            }
-            Ok(())
-        })();
+        let _ = (nchunks, plane, &mut scratch);
         let st = self.append_state(id).expect("append state");
         st.buf = buf;
         st.scratch = scratch;
-        r?;
+        let images = self.row_images(id, g, fill);
+        let refs: Vec<&[u8]> = images.iter().map(|c| c.as_slice()).collect();
+        let encoded = crate::filters::encode_many(filters, &refs, g.elem, threads);
+        let chunks = self.write_encoded(&encoded)?;
         if first_time {
             self.index_row(id, g, row, &chunks, true)?;
         } else {
@@ -435,6 +459,77 @@ impl Inner {
         let st = self.append_state(id).expect("append state");
         st.slots = Some(chunks.iter().map(|c| c.0).collect());
         st.emitted = buffered;
+        Ok(())
+    }
+
+    /// Raw images of every chunk of the current row (frames not appended are fill).
+    fn row_images(&mut self, id: ObjId, g: &Geometry, fill: &[u8]) -> Vec<Vec<u8>> {
+        let st = self.append_state(id).expect("append state");
+        let buffered = st.buffered as usize;
+        let buf = std::mem::take(&mut st.buf);
+        let plane = g.chunk_bytes / g.chunk[0] as usize;
+        let nchunks = g.grid.iter().product::<u64>() as usize;
+        let images = (0..nchunks)
+            .map(|j| {
+                let mut img = Vec::with_capacity(g.chunk_bytes);
+                if g.whole_frames {
+                    img.extend_from_slice(&buf[..buffered * g.frame_bytes]);
+                    img.extend_from_slice(&fill[buffered * plane..]);
+                } else {
+                    img.extend_from_slice(fill);
+                    self.gather_chunk(g, j, buffered as u64, &buf, &mut img);
+                }
+                img
+            })
+            .collect();
+        self.append_state(id).expect("append state").buf = buf;
+        images
+    }
+
+    /// Writes encoded chunks to fresh space, in order: (address, size, mask) each.
+    fn write_encoded(
+        &mut self,
+        encoded: &[crate::filters::EncodedChunk],
+    ) -> Result<Vec<(u64, u32, u32)>> {
+        encoded
+            .iter()
+            .map(|e| {
+                let addr = self.alloc(e.bytes.len() as u64, Placement::Align(8))?;
+                self.write_at("writing a filtered chunk", addr, &e.bytes)?;
+                Ok((addr, e.bytes.len() as u32, e.mask))
+            })
+            .collect()
+    }
+
+    /// Queues a complete row for parallel encoding; encodes the queue when it is full.
+    fn queue_row(&mut self, id: ObjId, g: &Geometry, row: u64, images: Vec<Vec<u8>>) -> Result<()> {
+        let st = self.append_state(id).expect("append state");
+        st.queue.push((row, images));
+        if st.queue.len() >= 2 * st.threads {
+            self.drain_queue(id, g)?;
+        }
+        Ok(())
+    }
+
+    /// Encodes the queued rows on `threads` threads, then writes and indexes them in order.
+    fn drain_queue(&mut self, id: ObjId, g: &Geometry) -> Result<()> {
+        let st = self.append_state(id).expect("append state");
+        if st.queue.is_empty() {
+            return Ok(());
+        }
+        let (queue, threads) = (std::mem::take(&mut st.queue), st.threads);
+        let filters = self.dataset(id).filters.clone();
+        let refs: Vec<&[u8]> = queue
+            .iter()
+            .flat_map(|(_, c)| c.iter().map(|x| x.as_slice()))
+            .collect();
+        let encoded = crate::filters::encode_many(&filters, &refs, g.elem, threads);
+        let mut at = 0;
+        for (row, images) in &queue {
+            let chunks = self.write_encoded(&encoded[at..at + images.len()])?;
+            at += images.len();
+            self.index_row(id, g, *row, &chunks, true)?;
+        }
         Ok(())
     }
 
@@ -463,6 +558,56 @@ impl Inner {
         );
     }
 
+    /// Appends one chunk of `c0` whole frames encoded by the caller.
+    pub(crate) fn append_encoded(
+        &mut self,
+        id: ObjId,
+        chunk: &crate::filters::EncodedChunk,
+    ) -> Result<()> {
+        self.check_usable()?;
+        let path = self.objects[id].path.clone();
+        if self.append_state(id).is_none() {
+            return Err(invalid(
+                &path,
+                "append_encoded needs a dataset extendable along dim 0",
+            ));
+        }
+        let g = self.geometry(id);
+        let st = self.append_state(id).expect("append state");
+        if !g.whole_frames || st.buffered != 0 {
+            return Err(invalid(
+                &path,
+                "append_encoded needs chunks of whole frames and no partially filled chunk buffered",
+            ));
+        }
+        let (row, c0) = (st.row, st.c0);
+        let max0 = self.dataset(id).max.as_ref().map_or(0, |m| m[0]);
+        let old = self.dataset(id).dims[0];
+        if max0 != UNLIMITED && old + c0 > max0 {
+            return Err(invalid(
+                &path,
+                format!("appending {c0} frames to {old} exceeds the maximum dim 0 of {max0}"),
+            ));
+        }
+        if chunk.bytes.len() > u32::MAX as usize {
+            return Err(invalid(
+                &path,
+                "an encoded chunk must be smaller than 4 GiB",
+            ));
+        }
+        let r = (|| {
+            self.drain_queue(id, &g)?;
+            let chunks = self.write_encoded(std::slice::from_ref(chunk))?;
+            self.index_row(id, &g, row, &chunks, true)
+        })();
+        self.poison_on(r)?;
+        self.append_state(id).expect("append state").row += 1;
+        let mut dims = self.dataset(id).dims.clone();
+        dims[0] += c0;
+        self.set_dims(id, dims);
+        Ok(())
+    }
+
     /// Commit phase 1 for an appended dataset: write the partial row, then the tree's
     /// new nodes and entries; queue the in-place parts for phase 2.
     pub(crate) fn append_commit(
@@ -471,6 +616,7 @@ impl Inner {
         phase2: &mut Vec<(u64, Vec<u8>)>,
     ) -> Result<bool> {
         let g = self.geometry(id);
+        self.drain_queue(id, &g)?;
         let st = self.append_state(id).expect("append state");
         if st.buffered > st.emitted {
             self.emit_row(id, &g)?;
@@ -665,4 +811,8 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+fn st_threads(inner: &mut Inner, id: ObjId) -> usize {
+    inner.append_state(id).map_or(1, |s| s.threads)
 }

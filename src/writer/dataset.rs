@@ -508,6 +508,7 @@ pub(crate) struct DatasetSpec {
     pub layout: Option<StorageLayout>,
     pub fill: Option<Vec<u8>>,
     pub filters: Pipeline,
+    pub threads: usize,
 }
 
 impl DatasetSpec {
@@ -653,7 +654,8 @@ impl DatasetSpec {
                     ));
                 }
                 let index = if appendable {
-                    ChunkIndex::Append(Box::new(super::append::AppendState::new(
+                    ChunkIndex::Append(Box::new(super::append::AppendState::with_threads(
+                        self.threads,
                         NodeShape {
                             sizes: Sizes::DEFAULT,
                             k: CHUNK_K,
@@ -713,6 +715,7 @@ impl<T: H5Type> DatasetBuilder<T> {
                 layout: None,
                 fill: None,
                 filters: Pipeline::default(),
+                threads: 1,
             },
             _t: PhantomData,
         }
@@ -800,6 +803,14 @@ impl<T: H5Type> DatasetBuilder<T> {
         self
     }
 
+    /// Encodes filtered chunks of appended frames on `n` threads (default 1): complete
+    /// chunk rows are queued (at most `2n` of them) and encoded together, then written
+    /// in order.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.spec.threads = n.max(1);
+        self
+    }
+
     /// Replaces the filter pipeline.
     pub fn filters(mut self, pipeline: Pipeline) -> Self {
         self.spec.filters = pipeline;
@@ -872,6 +883,19 @@ impl<T: H5Type> Dataset<T> {
     /// (native, as written by the datatype); the length must be a multiple of a frame.
     pub fn append_bytes(&self, data: &[u8]) -> Result<()> {
         lock(&self.inner).append(self.id, data)
+    }
+
+    /// The dataset's filter pipeline: `pipeline().encode(raw_chunk, element_size)`
+    /// produces what [`Self::append_encoded`] takes, on any thread.
+    pub fn pipeline(&self) -> Pipeline {
+        lock(&self.inner).dataset(self.id).filters.clone()
+    }
+
+    /// Appends one whole chunk of frames that the caller encoded with
+    /// [`Self::pipeline`]: for datasets whose chunks hold whole frames, at a chunk
+    /// boundary (no partial chunk buffered).
+    pub fn append_encoded(&self, chunk: &crate::filters::EncodedChunk) -> Result<()> {
+        lock(&self.inner).append_encoded(self.id, chunk)
     }
 
     /// Changes the current shape within the maximum shape. Elements outside the old

@@ -1,6 +1,7 @@
 //! `h5sink record`: frames from standard input into an extendable dataset.
 
 use clap::ArgMatches;
+use h5sink::filters::{Filter, Pipeline};
 use h5sink::{Durability, File, H5Type};
 use std::io::{IsTerminal, Read, Write};
 use std::time::{Duration, Instant};
@@ -30,27 +31,11 @@ struct Settings {
     flush_every: Option<u64>,
     durability: Durability,
     json: bool,
+    filters: Pipeline,
+    threads: usize,
 }
 
 pub fn run(a: &ArgMatches) -> Result<(), BoxError> {
-    for (flag, issue) in [("deflate", "filters"), ("threads", "filters")] {
-        if a.contains_id(flag)
-            && a.value_source(flag) == Some(clap::parser::ValueSource::CommandLine)
-        {
-            return Err(format!(
-                "--{flag} is not supported yet ({issue} are not implemented in this version)"
-            )
-            .into());
-        }
-    }
-    for flag in ["shuffle", "fletcher32"] {
-        if a.get_flag(flag) {
-            return Err(format!(
-                "--{flag} is not supported yet (filters are not implemented in this version)"
-            )
-            .into());
-        }
-    }
     if a.get_flag("append") {
         return Err(
             "--append is not supported yet (reopening files is not implemented in this version)"
@@ -71,6 +56,24 @@ pub fn run(a: &ArgMatches) -> Result<(), BoxError> {
             _ => Durability::Process,
         },
         json: a.get_flag("json"),
+        filters: {
+            // the usual order: shuffle, then the compressor, then the checksum
+            let mut f = Vec::new();
+            if a.get_flag("shuffle") {
+                f.push(Filter::Shuffle);
+            }
+            if let Some(l) = a.get_one::<u8>("deflate") {
+                f.push(Filter::Deflate(*l));
+            }
+            if a.get_flag("lz4") {
+                f.push(Filter::Lz4);
+            }
+            if a.get_flag("fletcher32") {
+                f.push(Filter::Fletcher32);
+            }
+            Pipeline { filters: f }
+        },
+        threads: a.get_one::<u64>("threads").map_or(1, |&t| t as usize),
     };
     match a.get_one::<String>("dtype").expect("required").as_str() {
         "u8" => record::<u8>(&s),
@@ -113,6 +116,8 @@ fn record<T: H5Type>(s: &Settings) -> Result<(), BoxError> {
         .dataset::<T>(&s.dataset)
         .frames(&s.frame)
         .chunk_frames(s.chunk_frames)
+        .filters(s.filters.clone())
+        .threads(s.threads)
         .create()?;
     file.flush()?;
     let mut out = std::io::stdout().lock();
