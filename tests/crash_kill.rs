@@ -199,6 +199,7 @@ fn record_config(
     chunk_frames: u64,
     flush_every: u64,
     power: bool,
+    extra: &[&str],
     kills: usize,
     cases: &mut Vec<Case>,
 ) {
@@ -227,6 +228,7 @@ fn record_config(
         if power {
             cmd.args(["--durability", "power"]);
         }
+        cmd.args(extra);
         let delay = Duration::from_millis(5 + rng.below(400));
         let (committed, written) =
             run_and_kill(cmd, delay, Some((elems as usize, 0)), "{\"committed\": ");
@@ -246,17 +248,39 @@ fn kill_record_at_random_instants() {
     let mut rng = Rng(0x5eed_0001 ^ std::process::id() as u64);
     let kills = kills_per_config(2);
     let mut cases = Vec::new();
-    let configs: &[(&str, &[u64], u64, u64, bool)] = &[
-        ("f64x64-c1-e1", &[64, 64], 1, 1, false),
-        ("f16x16-c8-e10", &[16, 16], 8, 10, false),
-        ("f1000-c64-e100", &[1000], 64, 100, false),
-        ("f4x8x8-c8-e10", &[4, 8, 8], 8, 10, false),
-        ("f100x30-c1-e10", &[100, 30], 1, 10, false),
-        ("f64x64-c8-e1-power", &[64, 64], 8, 1, true),
-        ("f16x16-c64-e100-power", &[16, 16], 64, 100, true),
-        ("f256x256-c1-e10", &[256, 256], 1, 10, false),
+    type Config<'a> = (&'a str, &'a [u64], u64, u64, bool, &'a [&'a str]);
+    let deflate: &[&str] = &["--deflate", "4", "--shuffle"];
+    let configs: &[Config] = &[
+        ("f64x64-c1-e1", &[64, 64], 1, 1, false, &[]),
+        ("f16x16-c8-e10", &[16, 16], 8, 10, false, &[]),
+        ("f1000-c64-e100", &[1000], 64, 100, false, &[]),
+        ("f4x8x8-c8-e10", &[4, 8, 8], 8, 10, false, &[]),
+        ("f100x30-c1-e10", &[100, 30], 1, 10, false, &[]),
+        ("f64x64-c8-e1-power", &[64, 64], 8, 1, true, &[]),
+        ("f16x16-c64-e100-power", &[16, 16], 64, 100, true, &[]),
+        ("f256x256-c1-e10", &[256, 256], 1, 10, false, &[]),
+        // compressed, variable-size chunks: flushed partial rows are replaced by
+        // copy-on-write of the edge leaf
+        ("f64x64-c1-e1-deflate", &[64, 64], 1, 1, false, deflate),
+        ("f32x32-c8-e3-deflate", &[32, 32], 8, 3, false, deflate),
+        (
+            "f32x32-c16-e10-deflate-power",
+            &[32, 32],
+            16,
+            10,
+            true,
+            deflate,
+        ),
+        (
+            "f64x64-c4-e5-lz4-t2",
+            &[64, 64],
+            4,
+            5,
+            false,
+            &["--lz4", "--fletcher32", "--threads", "2"],
+        ),
     ];
-    for (tag, frame, c, e, power) in configs {
+    for (tag, frame, c, e, power, extra) in configs {
         record_config(
             &mut rng,
             dir.path(),
@@ -265,6 +289,7 @@ fn kill_record_at_random_instants() {
             *c,
             *e,
             *power,
+            extra,
             kills,
             &mut cases,
         );
