@@ -15,6 +15,23 @@ fn main() -> h5sink::Result<()> {
         .shuffle()
         .lz4()
         .create_with_data(&data)?;
+    f.dataset::<u16>("/bslz4")
+        .shape([100, 120])
+        .chunk([30, 50])
+        .bitshuffle_lz4()
+        .create_with_data(&data)?;
+    let bs = f
+        .dataset::<u32>("/bsapp")
+        .frames([13])
+        .chunk_frames(5)
+        .bitshuffle_lz4()
+        .create()?;
+    for i in 0..23u32 {
+        bs.append(&(0..13).map(|x| i * 13 + x).collect::<Vec<u32>>())?;
+        if i % 4 == 1 {
+            f.flush()?;
+        }
+    }
     let noise: Vec<u8> = (0..10000u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();

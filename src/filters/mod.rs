@@ -4,6 +4,7 @@
 //! An optional filter that does not make the chunk smaller is skipped for that chunk
 //! and its bit is set in the chunk's filter mask, as libhdf5 does (format-notes §4.5).
 
+mod bitshuffle;
 mod fletcher32;
 mod lz4;
 mod shuffle;
@@ -11,7 +12,7 @@ mod shuffle;
 pub use fletcher32::fletcher32;
 
 use crate::format::filter_pipeline::{
-    FilterDesc, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZ4, FILTER_SHUFFLE,
+    FilterDesc, FILTER_BITSHUFFLE, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZ4, FILTER_SHUFFLE,
 };
 use alloc::vec::Vec;
 
@@ -26,6 +27,8 @@ pub enum Filter {
     Fletcher32,
     /// LZ4 in the framing of the HDF5 LZ4 plugin (id 32004).
     Lz4,
+    /// Bitshuffle then LZ4 (id 32008), as X-ray detectors write it.
+    BitshuffleLz4,
 }
 
 /// Why a stored chunk could not be decoded.
@@ -101,6 +104,12 @@ impl Pipeline {
                     optional: true,
                     cd: alloc::vec![0],
                 },
+                // bitshuffle 0.4, element size, default block size, LZ4
+                Filter::BitshuffleLz4 => FilterDesc {
+                    id: FILTER_BITSHUFFLE,
+                    optional: true,
+                    cd: alloc::vec![0, 4, element_size, 0, 2],
+                },
             })
             .collect()
     }
@@ -120,6 +129,14 @@ impl Pipeline {
                     Some(out) if out.len() < cur.len() => cur = out,
                     _ => mask |= 1 << i,
                 },
+                Filter::BitshuffleLz4 => {
+                    let out = bitshuffle::compress(&cur, element_size);
+                    if out.len() < cur.len() {
+                        cur = out;
+                    } else {
+                        mask |= 1 << i;
+                    }
+                }
                 Filter::Lz4 => {
                     let out = lz4::compress(&cur);
                     if out.len() < cur.len() {
@@ -161,6 +178,7 @@ fn filter_id(f: &Filter) -> u16 {
         Filter::Deflate(_) => FILTER_DEFLATE,
         Filter::Fletcher32 => FILTER_FLETCHER32,
         Filter::Lz4 => FILTER_LZ4,
+        Filter::BitshuffleLz4 => FILTER_BITSHUFFLE,
     }
 }
 
@@ -194,6 +212,9 @@ fn decode_ids(
             }
             Filter::Deflate(_) => inflate(&cur, raw_len)?,
             Filter::Lz4 => lz4::decompress(&cur, raw_len.saturating_mul(2).max(1 << 20))?,
+            Filter::BitshuffleLz4 => {
+                bitshuffle::decompress(&cur, element_size, raw_len.saturating_mul(2).max(1 << 20))?
+            }
         };
     }
     if cur.len() != raw_len {

@@ -10,6 +10,8 @@ pub const FILTER_SHUFFLE: u16 = 2;
 pub const FILTER_FLETCHER32: u16 = 3;
 /// Filter id of the LZ4 plugin.
 pub const FILTER_LZ4: u16 = 32004;
+/// Filter id of the bitshuffle plugin.
+pub const FILTER_BITSHUFFLE: u16 = 32008;
 
 /// One filter as the message describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -811,6 +811,13 @@ impl<T: H5Type> DatasetBuilder<T> {
         self
     }
 
+    /// Adds bitshuffle + LZ4 (plugin 32008, what many X-ray detectors write; h5py reads
+    /// it with `hdf5plugin`). It replaces shuffle and a compressor.
+    pub fn bitshuffle_lz4(mut self) -> Self {
+        self.spec.filters.filters.push(Filter::BitshuffleLz4);
+        self
+    }
+
     /// Replaces the filter pipeline.
     pub fn filters(mut self, pipeline: Pipeline) -> Self {
         self.spec.filters = pipeline;

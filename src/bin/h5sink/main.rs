@@ -32,6 +32,8 @@ fn cli() -> Command {
                 .arg(Arg::new("deflate").long("deflate").value_name("L").value_parser(clap::value_parser!(u8).range(0..=9)))
                 .arg(Arg::new("shuffle").long("shuffle").action(ArgAction::SetTrue))
                 .arg(Arg::new("fletcher32").long("fletcher32").action(ArgAction::SetTrue))
+                .arg(Arg::new("bitshuffle").long("bitshuffle").action(ArgAction::SetTrue)
+                    .help("bitshuffle + LZ4 filter (plugin 32008; h5py reads it with hdf5plugin)"))
                 .arg(Arg::new("lz4").long("lz4").action(ArgAction::SetTrue)
                     .help("LZ4 filter (plugin 32004; h5py reads it with hdf5plugin)"))
                 .arg(Arg::new("threads").long("threads").value_name("N").value_parser(clap::value_parser!(u64).range(1..)))

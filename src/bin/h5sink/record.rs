@@ -65,6 +65,9 @@ pub fn run(a: &ArgMatches) -> Result<(), BoxError> {
             if let Some(l) = a.get_one::<u8>("deflate") {
                 f.push(Filter::Deflate(*l));
             }
+            if a.get_flag("bitshuffle") {
+                f.push(Filter::BitshuffleLz4);
+            }
             if a.get_flag("lz4") {
                 f.push(Filter::Lz4);
             }
