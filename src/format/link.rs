@@ -11,6 +11,13 @@ pub fn encode_link_info(out: &mut Vec<u8>, sizes: Sizes) {
     Encoder::new(out, sizes).u8(0).u8(0).addr(UNDEF).addr(UNDEF);
 }
 
+/// Attribute info message for an object whose attributes are all stored as
+/// attribute messages (no fractal heap, no name index). libhdf5 counts an object's
+/// attributes through it.
+pub fn encode_attribute_info(out: &mut Vec<u8>, sizes: Sizes) {
+    Encoder::new(out, sizes).u8(0).u8(0).addr(UNDEF).addr(UNDEF);
+}
+
 /// Group info message with default phase-change and size estimates.
 pub fn encode_group_info(out: &mut Vec<u8>) {
     out.extend_from_slice(&[0, 0]);

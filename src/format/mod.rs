@@ -42,6 +42,8 @@ pub mod msg_type {
     pub const FILTER_PIPELINE: u8 = 0x0B;
     /// Attribute.
     pub const ATTRIBUTE: u8 = 0x0C;
+    /// Attribute info.
+    pub const ATTRIBUTE_INFO: u8 = 0x15;
     /// Object header continuation.
     pub const CONTINUATION: u8 = 0x10;
 }

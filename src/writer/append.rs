@@ -686,6 +686,11 @@ impl Inner {
         };
         self.poison_on(r)?;
         self.set_dims(id, new.to_vec());
+        if new[0] < old[0] {
+            // frames later appended in place of the dropped ones must not land in
+            // chunks that a committed (longer) shape still shows: commit the shrink now
+            self.commit()?;
+        }
         Ok(())
     }
 

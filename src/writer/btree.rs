@@ -228,7 +228,7 @@ impl BTreeAppender {
             leaf.on_disk = 0;
             let (new, left) = (leaf.addr, leaf.left);
             if left != UNDEF {
-                // readers never follow sibling links; keep them right for later writers
+                // libhdf5 follows sibling links (H5B__get_info_helper): swing in phase 2
                 self.swings
                     .push((left + self.shape.right_sibling_offset() as u64, new));
             }
@@ -365,8 +365,9 @@ impl BTreeAppender {
             return;
         }
         if node.right_changed {
-            // readers never follow sibling links; an aligned 8-byte write
-            w.phase1.push((
+            // libhdf5 follows sibling links (H5B__get_info_helper: h5stat, h5py
+            // visititems): point at the new sibling only once it is on disk
+            w.phase2.push((
                 node.addr + shape.right_sibling_offset() as u64,
                 node.right.to_le_bytes().to_vec(),
             ));

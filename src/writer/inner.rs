@@ -292,6 +292,15 @@ impl Inner {
             }
             Kind::Dataset(d) => d.messages(self.sizes),
         };
+        if !obj.attrs.is_empty() {
+            let mut ainfo = Vec::new();
+            link::encode_attribute_info(&mut ainfo, self.sizes);
+            msgs.push(Message {
+                kind: msg_type::ATTRIBUTE_INFO,
+                flags: 0,
+                body: ainfo,
+            });
+        }
         msgs.extend(obj.attrs.iter().map(|(_, m)| m.clone()));
         (msgs, pinned)
     }

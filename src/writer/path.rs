@@ -2,6 +2,9 @@
 
 use super::error::{Error, Result};
 
+/// Longest link or attribute name: its message must fit the 16-bit message size.
+pub(crate) const MAX_NAME: usize = 65_000;
+
 /// Checks that `name` can be one link or attribute name.
 pub(crate) fn check_name(name: &str) -> Result<()> {
     let reason = if name.is_empty() {
@@ -12,8 +15,8 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
         "a name must not contain a NUL byte"
     } else if name == "." || name == ".." {
         "'.' and '..' are not valid names"
-    } else if name.len() > u16::MAX as usize - 1 {
-        "a name must be shorter than 65535 bytes"
+    } else if name.len() > MAX_NAME {
+        "a name must be at most 65,000 bytes"
     } else {
         return Ok(());
     };
