@@ -53,7 +53,7 @@ fn frames_to_file(c: &mut Criterion) {
         })
     });
     let big: Vec<u16> = (0..2048 * 2048).map(|i| i as u16).collect();
-    g.throughput(Throughput::Bytes(16 * 8 << 20));
+    g.throughput(Throughput::Bytes((16 * 8) << 20));
     g.bench_function("16 2048x2048 u16 frames, 1 per chunk", |b| {
         b.iter(|| {
             let f = File::create(dir.path().join("big.h5")).unwrap();

@@ -5,7 +5,6 @@
 
 use h5sink::filters::{Filter, Pipeline};
 use h5sink::File;
-use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::path::{Path, PathBuf};
 use std::process::Command;

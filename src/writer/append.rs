@@ -70,7 +70,8 @@ impl AppendState {
             c0,
             row: len / c0,
             buf: Vec::new(),
-            buffered: len % c0,
+            // frames of a first partial row are set up by `Inner::init_append`
+            buffered: 0,
             emitted: 0,
             slots: None,
             scratch: Vec::new(),
@@ -692,6 +693,20 @@ impl Inner {
             self.commit()?;
         }
         Ok(())
+    }
+
+    /// Sets up a new appended dataset whose initial dim 0 ends inside a chunk row: the
+    /// frames of that row so far read as the fill value.
+    pub(crate) fn init_append(&mut self, id: ObjId) {
+        let Some(st) = self.append_state(id) else {
+            return;
+        };
+        let c0 = st.c0;
+        let len = self.dataset(id).dims[0];
+        if len % c0 != 0 {
+            let g = self.geometry(id);
+            self.set_row_frames(id, &g, len % c0);
+        }
     }
 
     /// Makes the current row hold `frames` frames: forgets later ones, or pads with fill.

@@ -87,6 +87,13 @@ impl AttrWriter {
             let mut inner = lock(&self.inner);
             inner.check_usable()?;
             path::check_name(&self.name)?;
+            // refuse a duplicate before anything is stored in the heap
+            let obj = &inner.objects[self.id];
+            if obj.attrs.iter().any(|(n, _)| *n == self.name) {
+                return Err(Error::AlreadyExists {
+                    path: format!("{}@{}", obj.path, self.name),
+                });
+            }
             for v in values {
                 let len = u32::try_from(v.len()).map_err(|_| {
                     invalid(

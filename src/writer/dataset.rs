@@ -21,6 +21,8 @@ use crate::format::{msg_type, Sizes, MSG_FLAG_CONSTANT, UNDEF};
 use crate::space::Placement;
 use crate::types::H5Type;
 
+/// Contiguous datasets up to this size are held in memory until the next commit.
+pub(crate) const STAGED_CONTIGUOUS: usize = 64 << 10;
 /// Largest raw data a compact dataset may hold (it lives in one header message).
 pub const MAX_COMPACT_BYTES: usize = 65_000;
 /// Largest chunk: the v1 B-tree key stores a chunk's size in 32 bits.
@@ -42,7 +44,13 @@ pub enum StorageLayout {
 /// The raw-data side of a dataset.
 pub(crate) enum DataStore {
     Compact(Vec<u8>),
-    Contiguous { addr: u64, size: u64 },
+    /// A contiguous block; a small one (`STAGED_CONTIGUOUS`) is held in `staged`
+    /// until the next commit writes it next to its header.
+    Contiguous {
+        addr: u64,
+        size: u64,
+        staged: Option<Vec<u8>>,
+    },
     Chunked(Chunked),
 }
 
@@ -97,7 +105,7 @@ impl DatasetState {
     fn layout(&self) -> Layout {
         match &self.store {
             DataStore::Compact(data) => Layout::Compact { data: data.clone() },
-            DataStore::Contiguous { addr, size } => Layout::Contiguous {
+            DataStore::Contiguous { addr, size, .. } => Layout::Contiguous {
                 addr: *addr,
                 size: *size,
             },
@@ -238,6 +246,17 @@ impl Inner {
                 };
                 selection::copy_box(elem, start, &hi, data, start, count, buf, &zeros, &dims);
                 self.objects[id].dirty = true;
+                Ok(())
+            }
+            DataStore::Contiguous {
+                staged: Some(_), ..
+            } => {
+                if let DataStore::Contiguous {
+                    staged: Some(buf), ..
+                } = &mut self.dataset_mut(id).store
+                {
+                    selection::copy_box(elem, start, &hi, data, start, count, buf, &zeros, &dims);
+                }
                 Ok(())
             }
             DataStore::Contiguous { addr, .. } => {
@@ -388,6 +407,14 @@ impl Inner {
         id: ObjId,
         phase2: &mut Vec<(u64, Vec<u8>)>,
     ) -> Result<bool> {
+        if let DataStore::Contiguous { addr, staged, .. } = &mut self.dataset_mut(id).store {
+            // a small contiguous dataset's data goes out with its header
+            if let Some(data) = staged.take() {
+                let addr = *addr;
+                self.write_at("writing contiguous raw data", addr, &data)?;
+            }
+            return Ok(false);
+        }
         let DataStore::Chunked(c) = &self.dataset(id).store else {
             return Ok(false);
         };
@@ -466,10 +493,14 @@ impl Inner {
         let state = spec.validate(&full)?;
         let r = (|| {
             let mut state = state;
-            if let DataStore::Contiguous { addr, size } = &mut state.store {
+            let n = (state.dims.iter().product::<u64>()) as usize;
+            let small = state.fill_buffer(n.min(STAGED_CONTIGUOUS));
+            if let DataStore::Contiguous { addr, size, staged } = &mut state.store {
                 if *size > 0 {
                     *addr = self.alloc(*size, Placement::Align(8))?;
-                    if state
+                    if *size as usize <= STAGED_CONTIGUOUS {
+                        *staged = Some(small);
+                    } else if state
                         .fill
                         .as_ref()
                         .is_some_and(|f| f.iter().any(|&b| b != 0))
@@ -481,6 +512,7 @@ impl Inner {
             self.add_object(full, Kind::Dataset(Box::new(state)))
         })();
         let id = self.poison_on(r)?;
+        self.init_append(id);
         self.link(parent, name, id);
         Ok(id)
     }
@@ -586,6 +618,7 @@ impl DatasetSpec {
                 DataStore::Compact(fill.fill_buffer(n as usize))
             }
             StorageLayout::Contiguous => DataStore::Contiguous {
+                staged: None,
                 addr: UNDEF,
                 size: bytes,
             },
@@ -854,6 +887,19 @@ impl<T: H5Type> DatasetBuilder<T> {
 
     /// Creates the dataset and writes all of its data.
     pub fn create_with_data(self, data: &[T]) -> Result<Dataset<T>> {
+        // refuse data of the wrong length before the dataset exists
+        if let Some(shape) = &self.spec.shape {
+            let n: u64 = shape.iter().product();
+            if n != data.len() as u64 {
+                return Err(invalid(
+                    &self.path,
+                    format!(
+                        "data holds {} elements but the shape {shape:?} needs {n}",
+                        data.len()
+                    ),
+                ));
+            }
+        }
         let ds = self.create()?;
         ds.write(data)?;
         Ok(ds)

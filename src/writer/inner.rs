@@ -80,12 +80,22 @@ pub(crate) struct Inner {
     pub finished: bool,
     /// Global heap collections to write at the next commit.
     pending_heaps: Vec<PendingHeap>,
+    /// While `Some`, small writes are collected (commit phase 1) and issued sorted by
+    /// address with adjacent ones merged, at the next barrier or read.
+    batch: Option<Vec<(u64, Vec<u8>, &'static str)>>,
+    /// Padding the allocator skipped since the last commit (start → end): free space a
+    /// merged write may cover with zeros.
+    gaps: HashMap<u64, u64>,
     /// The superblock has been written (growth must then update its EOF).
     superblock_written: bool,
 }
 
 /// Where the root group's header goes: right after the 48-byte superblock.
 const ROOT_ADDR: u64 = SuperblockV2::SIZE as u64;
+/// Writes up to this size are collected during commit phase 1.
+const BATCHED_WRITE: usize = 64 << 10;
+/// Merged runs of collected writes stop growing at this size.
+const MERGED_WRITE: usize = 4 << 20;
 
 impl Inner {
     /// A new file in `storage`: reserves space, writes the empty root group and then
@@ -100,6 +110,8 @@ impl Inner {
             poisoned: None,
             finished: false,
             pending_heaps: Vec::new(),
+            batch: None,
+            gaps: HashMap::new(),
             superblock_written: false,
         };
         inner.storage.set_len(0).map_err(|e| Error::Io {
@@ -139,19 +151,76 @@ impl Inner {
     // ----- raw I/O, each error tagged with what was being done -----
 
     pub fn write_at(&mut self, op: &'static str, offset: u64, data: &[u8]) -> Result<()> {
+        if let Some(batch) = &mut self.batch {
+            if data.len() <= BATCHED_WRITE {
+                batch.push((offset, data.to_vec(), op));
+                return Ok(());
+            }
+        }
         self.storage
             .write_at(offset, data)
             .map_err(|source| Error::Io { op, offset, source })
     }
 
     pub fn read_at(&mut self, op: &'static str, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.flush_batch()?;
         self.storage
             .read_at(offset, buf)
             .map_err(|source| Error::Io { op, offset, source })
     }
 
+    /// Issues the collected writes, sorted by address, adjacent ones merged (they all
+    /// go to fresh space or to fields readers ignore, so their order does not matter).
+    fn flush_batch(&mut self) -> Result<()> {
+        let Some(batch) = self.batch.as_mut() else {
+            return Ok(());
+        };
+        let mut writes = std::mem::take(batch);
+        writes.sort_by_key(|w| w.0);
+        let mut run: Option<(u64, Vec<u8>, &'static str)> = None;
+        for (offset, data, op) in writes {
+            match &mut run {
+                Some((start, buf, _))
+                    if *start + buf.len() as u64 == offset && buf.len() < MERGED_WRITE =>
+                {
+                    buf.extend_from_slice(&data)
+                }
+                Some((start, buf, _))
+                    if buf.len() < MERGED_WRITE
+                        && self.gaps.get(&(*start + buf.len() as u64)) == Some(&offset) =>
+                {
+                    buf.resize((offset - *start) as usize, 0);
+                    buf.extend_from_slice(&data)
+                }
+                _ => {
+                    if let Some((start, buf, op)) = run.replace((offset, data, op)) {
+                        self.storage
+                            .write_at(start, &buf)
+                            .map_err(|source| Error::Io {
+                                op,
+                                offset: start,
+                                source,
+                            })?;
+                    }
+                }
+            }
+        }
+        if let Some((start, buf, op)) = run {
+            self.storage
+                .write_at(start, &buf)
+                .map_err(|source| Error::Io {
+                    op,
+                    offset: start,
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
     /// A barrier between commit phases: `fdatasync` under `PowerLoss`, nothing otherwise.
+    /// Collected writes are issued first.
     pub fn barrier(&mut self) -> Result<()> {
+        self.flush_batch()?;
         if self.durability == Durability::PowerLoss {
             self.storage.sync().map_err(|source| Error::Io {
                 op: "syncing (fdatasync)",
@@ -189,6 +258,11 @@ impl Inner {
                 self.barrier()?;
             }
             self.space.set_reserved(new_end);
+        }
+        let hw = self.space.high_water();
+        if addr > hw {
+            // alignment or sector padding: never allocated, so zeros may be written there
+            self.gaps.insert(hw, addr);
         }
         self.space.take(addr, size);
         Ok(addr)
@@ -349,6 +423,19 @@ impl Inner {
 
     fn commit_phases(&mut self) -> Result<()> {
         // Phase 1: heap collections, chunk indexes of datasets, then headers.
+        self.batch = Some(Vec::new());
+        let r = self.commit_phase1();
+        let flushed = self.flush_batch();
+        self.batch = None;
+        self.gaps.clear();
+        let (phase2, phase3) = r?;
+        flushed?;
+        self.commit_phases23(phase2, phase3)
+    }
+
+    /// Phase 1 of a commit; returns the writes of phases 2 and 3.
+    #[allow(clippy::type_complexity)]
+    fn commit_phase1(&mut self) -> Result<(Vec<(u64, Vec<u8>)>, Vec<(u64, Vec<u8>)>)> {
         self.write_pending_heaps()?;
         let mut phase2: Vec<(u64, Vec<u8>)> = Vec::new();
         for id in 0..self.objects.len() {
@@ -368,11 +455,22 @@ impl Inner {
             if self.objects[id].written {
                 phase3.push((addr, bytes));
             } else {
+                // padded to its reserved capacity, so that neighbours merge into one write
+                let mut bytes = bytes;
+                bytes.resize(self.objects[id].capacity, 0);
                 self.write_at("writing a new object header", addr, &bytes)?;
                 self.objects[id].written = true;
             }
             self.objects[id].dirty = false;
         }
+        Ok((phase2, phase3))
+    }
+
+    fn commit_phases23(
+        &mut self,
+        phase2: Vec<(u64, Vec<u8>)>,
+        phase3: Vec<(u64, Vec<u8>)>,
+    ) -> Result<()> {
         if phase2.is_empty() && phase3.is_empty() {
             return self.barrier();
         }
