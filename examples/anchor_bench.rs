@@ -54,6 +54,12 @@ fn report(wl: &str, n: u64, bytes: u64, t: f64, path: &str, base: i64, extra: &s
 fn main() -> h5sink::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let (wl, path) = (args[1].as_str(), args[3].as_str());
+    // a multi-threaded variant only makes sense for the compressed workload
+    let threaded = std::env::var("H5SINK_THREADS").is_ok_and(|t| t != "1");
+    if threaded && wl != "W4" {
+        eprintln!("{wl}: the threaded variant only runs W4");
+        std::process::exit(3);
+    }
     match wl {
         "W1" | "W1d" => {
             // 2048x2048 u16 frames, one per chunk (the same buffer as bench_c.c)
