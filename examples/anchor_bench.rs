@@ -132,8 +132,7 @@ fn main() -> h5sink::Result<()> {
                 grp.attr("temperature")
                     .write_scalar(273.15 + g as f64 * 0.01)?;
                 let label = format!("sample-{g:05}");
-                grp.attr("label")
-                    .write_fixed_str(&format!("{label:\0<16}"))?;
+                grp.attr("label").write_fixed_str(&label)?;
                 let vals: Vec<i32> = (0..16).map(|k| (g * 16 + k) as i32).collect();
                 grp.dataset::<i32>("d")
                     .shape([16])

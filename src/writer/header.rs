@@ -30,11 +30,11 @@ fn len_of(msgs: &[&Message]) -> usize {
 pub(crate) fn split<'a>(
     object: &str,
     sizes: Sizes,
-    messages: &'a [Message],
+    messages: &[&'a Message],
     pinned: usize,
     capacity: usize,
 ) -> Result<Split<'a>> {
-    let all: Vec<&Message> = messages.iter().collect();
+    let all: Vec<&'a Message> = messages.to_vec();
     if chunk0_len(len_of(&all)) <= capacity {
         return Ok(Split {
             chunk0: all,
@@ -66,7 +66,7 @@ pub(crate) fn split<'a>(
 
 /// The chunk 0 capacity to reserve for an object created with `messages`: room for
 /// all of them plus a continuation message, at most one sector.
-pub(crate) fn initial_capacity(sizes: Sizes, messages: &[Message], pinned: usize) -> usize {
+pub(crate) fn initial_capacity(sizes: Sizes, messages: &[&Message], pinned: usize) -> usize {
     let all: usize = messages.iter().map(|m| m.encoded_len()).sum();
     let pinned_len: usize = messages[..pinned].iter().map(|m| m.encoded_len()).sum();
     let cont = continuation_len(sizes);
@@ -94,7 +94,8 @@ mod tests {
     #[test]
     fn everything_in_chunk0_when_it_fits() {
         let m = [msg(10), msg(20)];
-        let s = split("/x", Sizes::DEFAULT, &m, 1, 100).unwrap();
+        let r: Vec<&Message> = m.iter().collect();
+        let s = split("/x", Sizes::DEFAULT, &r, 1, 100).unwrap();
         assert_eq!(s.chunk0.len(), 2);
         assert!(s.rest.is_empty());
     }
@@ -102,8 +103,9 @@ mod tests {
     #[test]
     fn overflow_keeps_pinned_and_order() {
         let m = [msg(40), msg(10), msg(300), msg(5)];
-        let cap = initial_capacity(Sizes::DEFAULT, &m[..2], 1);
-        let s = split("/x", Sizes::DEFAULT, &m, 1, cap).unwrap();
+        let r: Vec<&Message> = m.iter().collect();
+        let cap = initial_capacity(Sizes::DEFAULT, &r[..2], 1);
+        let s = split("/x", Sizes::DEFAULT, &r, 1, cap).unwrap();
         assert_eq!(s.chunk0.len(), 2);
         assert_eq!(s.rest.len(), 2);
         assert!(chunk0_len(len_of(&s.chunk0) + continuation_len(Sizes::DEFAULT)) <= cap);
@@ -112,6 +114,7 @@ mod tests {
     #[test]
     fn pinned_too_large_is_an_error() {
         let m = [msg(600)];
-        assert!(split("/x", Sizes::DEFAULT, &m, 1, 512).is_err());
+        let r: Vec<&Message> = m.iter().collect();
+        assert!(split("/x", Sizes::DEFAULT, &r, 1, 512).is_err());
     }
 }

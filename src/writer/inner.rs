@@ -85,7 +85,7 @@ pub(crate) struct Inner {
     batch: Option<Vec<(u64, Vec<u8>, &'static str)>>,
     /// Padding the allocator skipped since the last commit (start → end): free space a
     /// merged write may cover with zeros.
-    gaps: HashMap<u64, u64>,
+    gaps: Vec<(u64, u64)>,
     /// The superblock has been written (growth must then update its EOF).
     superblock_written: bool,
 }
@@ -111,7 +111,7 @@ impl Inner {
             finished: false,
             pending_heaps: Vec::new(),
             batch: None,
-            gaps: HashMap::new(),
+            gaps: Vec::new(),
             superblock_written: false,
         };
         inner.storage.set_len(0).map_err(|e| Error::Io {
@@ -187,7 +187,7 @@ impl Inner {
                 }
                 Some((start, buf, _))
                     if buf.len() < MERGED_WRITE
-                        && self.gaps.get(&(*start + buf.len() as u64)) == Some(&offset) =>
+                        && is_gap(&self.gaps, *start + buf.len() as u64, offset) =>
                 {
                     buf.resize((offset - *start) as usize, 0);
                     buf.extend_from_slice(&data)
@@ -262,7 +262,7 @@ impl Inner {
         let hw = self.space.high_water();
         if addr > hw {
             // alignment or sector padding: never allocated, so zeros may be written there
-            self.gaps.insert(hw, addr);
+            self.gaps.push((hw, addr));
         }
         self.space.take(addr, size);
         Ok(addr)
@@ -324,7 +324,8 @@ impl Inner {
             attrs: Vec::new(),
             kind,
         };
-        let (msgs, pinned) = self.messages_of(&obj);
+        let (own, pinned) = self.messages_of(&obj);
+        let msgs = with_attrs(&own, &obj);
         // fail early when the fixed part cannot fit the commit record
         header::split(&obj.path, self.sizes, &msgs, pinned, header::MAX_CHUNK0)?;
         obj.capacity = header::initial_capacity(self.sizes, &msgs, pinned);
@@ -337,9 +338,9 @@ impl Inner {
     fn messages_of(&self, obj: &Object) -> (Vec<Message>, usize) {
         let (mut msgs, pinned) = match &obj.kind {
             Kind::Group(g) => {
-                let mut linfo = Vec::new();
+                let mut linfo = Vec::with_capacity(24);
                 link::encode_link_info(&mut linfo, self.sizes);
-                let mut ginfo = Vec::new();
+                let mut ginfo = Vec::with_capacity(8);
                 link::encode_group_info(&mut ginfo);
                 let mut msgs = vec![
                     Message {
@@ -354,7 +355,7 @@ impl Inner {
                     },
                 ];
                 for (name, child) in &g.links {
-                    let mut body = Vec::new();
+                    let mut body = Vec::with_capacity(16 + name.len());
                     link::encode_hard_link(&mut body, self.sizes, name, self.objects_addr(*child));
                     msgs.push(Message {
                         kind: msg_type::LINK,
@@ -367,7 +368,7 @@ impl Inner {
             Kind::Dataset(d) => d.messages(self.sizes),
         };
         if !obj.attrs.is_empty() {
-            let mut ainfo = Vec::new();
+            let mut ainfo = Vec::with_capacity(24);
             link::encode_attribute_info(&mut ainfo, self.sizes);
             msgs.push(Message {
                 kind: msg_type::ATTRIBUTE_INFO,
@@ -375,7 +376,7 @@ impl Inner {
                 body: ainfo,
             });
         }
-        msgs.extend(obj.attrs.iter().map(|(_, m)| m.clone()));
+
         (msgs, pinned)
     }
 
@@ -386,31 +387,46 @@ impl Inner {
     /// Encodes an object's header; writes a new continuation chunk when its content
     /// changed. Returns chunk 0's bytes, to be written at the object's address.
     fn prepare_header(&mut self, id: ObjId) -> Result<Vec<u8>> {
-        let (msgs, pinned) = self.messages_of(&self.objects[id]);
+        let (own, pinned) = self.messages_of(&self.objects[id]);
+        // chunk 0 always holds a prefix of the messages: find its length and the
+        // continuation chunk's bytes, then let go of the object to allocate
+        let (n, ochk) = {
+            let obj = &self.objects[id];
+            let msgs = with_attrs(&own, obj);
+            let split = header::split(&obj.path, self.sizes, &msgs, pinned, obj.capacity)?;
+            let ochk = (!split.rest.is_empty()).then(|| {
+                let mut bytes = Vec::with_capacity(header::rest_len(&split.rest));
+                object_header::encode_ochk(&mut bytes, self.sizes, &split.rest);
+                bytes
+            });
+            (split.chunk0.len(), ochk)
+        };
+        let cont = match ochk {
+            Some(bytes) => {
+                let addr = match &self.objects[id].ochk {
+                    Some((addr, old)) if *old == bytes => *addr,
+                    _ => {
+                        let addr = self.alloc(bytes.len() as u64, Placement::Align(8))?;
+                        self.write_at("writing an object header continuation chunk", addr, &bytes)?;
+                        addr
+                    }
+                };
+                let cont = object_header::continuation(self.sizes, addr, bytes.len() as u64);
+                self.objects[id].ochk = Some((addr, bytes));
+                Some(cont)
+            }
+            None => {
+                self.objects[id].ochk = None;
+                None
+            }
+        };
         let obj = &self.objects[id];
-        let split = header::split(&obj.path, self.sizes, &msgs, pinned, obj.capacity)?;
-        let mut chunk0: Vec<&Message> = split.chunk0.clone();
-        let cont;
-        if !split.rest.is_empty() {
-            let mut bytes = Vec::with_capacity(header::rest_len(&split.rest));
-            object_header::encode_ochk(&mut bytes, self.sizes, &split.rest);
-            let addr = match &obj.ochk {
-                Some((addr, old)) if *old == bytes => *addr,
-                _ => {
-                    let addr = self.alloc(bytes.len() as u64, Placement::Align(8))?;
-                    self.write_at("writing an object header continuation chunk", addr, &bytes)?;
-                    addr
-                }
-            };
-            cont = object_header::continuation(self.sizes, addr, bytes.len() as u64);
-            chunk0.push(&cont);
-            self.objects[id].ochk = Some((addr, bytes));
-        } else {
-            self.objects[id].ochk = None;
-        }
-        let mut out = Vec::with_capacity(self.objects[id].capacity);
+        let msgs = with_attrs(&own, obj);
+        let mut chunk0: Vec<&Message> = msgs[..n].to_vec();
+        chunk0.extend(cont.as_ref());
+        let mut out = Vec::with_capacity(obj.capacity);
         object_header::encode_chunk0(&mut out, self.sizes, &chunk0);
-        debug_assert!(out.len() <= self.objects[id].capacity);
+        debug_assert!(out.len() <= obj.capacity);
         Ok(out)
     }
 
@@ -586,4 +602,16 @@ impl Inner {
         self.link(parent, name, id);
         Ok(id)
     }
+}
+
+/// An object's own messages followed by its attribute messages.
+fn with_attrs<'a>(own: &'a [Message], obj: &'a Object) -> Vec<&'a Message> {
+    own.iter().chain(obj.attrs.iter().map(|(_, m)| m)).collect()
+}
+
+/// Whether `[start, end)` is exactly a recorded allocator gap (gaps are recorded in
+/// increasing address order).
+fn is_gap(gaps: &[(u64, u64)], start: u64, end: u64) -> bool {
+    gaps.binary_search_by_key(&start, |g| g.0)
+        .is_ok_and(|i| gaps[i].1 == end)
 }
