@@ -2,15 +2,15 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::error::{invalid, Error, Result};
+use super::error::{invalid, type_error, Error, Result};
 use super::inner::{Inner, ObjId};
 use super::{lock, path};
 use crate::format::attribute::encode_attribute;
 use crate::format::dataspace::Dataspace;
-use crate::format::datatype::{CharSet, Datatype, StringPad};
+use crate::format::datatype::{check_text, CharSet, Datatype, StringPad, TypeError};
 use crate::format::msg_type;
 use crate::format::object_header::{Message, MAX_BODY};
-use crate::types::H5Type;
+use crate::types::{checked_datatype, H5Type};
 
 /// Writes one attribute on an object; obtained from `attr(name)` on a group or dataset.
 #[must_use = "an attribute is written by one of the write methods"]
@@ -29,21 +29,18 @@ impl AttrWriter {
         }
     }
 
-    /// A scalar numeric attribute.
+    /// A scalar attribute of any element type (numbers, `bool`, enumerations,
+    /// compounds, arrays, fixed-length strings, ...).
     pub fn write_scalar<T: H5Type>(self, value: T) -> Result<()> {
-        self.put(
-            &T::datatype(),
-            &Dataspace::Scalar,
-            bytemuck::bytes_of(&value),
-        )
+        self.put_typed(&Dataspace::Scalar, std::slice::from_ref(&value))
     }
 
-    /// A 1-D numeric attribute.
+    /// A 1-D attribute.
     pub fn write<T: H5Type>(self, values: &[T]) -> Result<()> {
         self.write_array(&[values.len() as u64], values)
     }
 
-    /// An N-D numeric attribute of the given shape (row-major values).
+    /// An N-D attribute of the given shape (row-major values).
     pub fn write_array<T: H5Type>(self, shape: &[u64], values: &[T]) -> Result<()> {
         let n: u64 = shape.iter().product();
         if n != values.len() as u64 {
@@ -61,7 +58,49 @@ impl AttrWriter {
             dims: shape.to_vec(),
             max: None,
         };
-        self.put(&T::datatype(), &space, bytemuck::cast_slice(values))
+        self.put_typed(&space, values)
+    }
+
+    fn put_typed<T: H5Type>(self, space: &Dataspace, values: &[T]) -> Result<()> {
+        let dtype = checked_datatype::<T>().map_err(|e| self.type_error(e))?;
+        let bytes = T::store_slice(values);
+        dtype.check_values(&bytes).map_err(|e| self.type_error(e))?;
+        self.put(&dtype, space, &bytes)
+    }
+
+    /// An attribute of a datatype built at run time: `data` holds the raw bytes of the
+    /// elements (`dtype.size()` each, laid out as `dtype` says), `shape` their shape
+    /// (empty for a scalar). The type and the values are checked first
+    /// ([`Datatype::validate`], [`Datatype::check_values`]).
+    pub fn write_raw(self, dtype: &Datatype, shape: &[u64], data: &[u8]) -> Result<()> {
+        dtype.validate().map_err(|e| self.type_error(e))?;
+        let n: u64 = shape.iter().product();
+        if n.checked_mul(u64::from(dtype.size())) != Some(data.len() as u64) {
+            let obj = self.object_path();
+            return Err(invalid(
+                &obj,
+                format!(
+                    "attribute {:?}: shape {shape:?} needs {n} elements of {} bytes, got {} bytes",
+                    self.name,
+                    dtype.size(),
+                    data.len()
+                ),
+            ));
+        }
+        dtype.check_values(data).map_err(|e| self.type_error(e))?;
+        let space = if shape.is_empty() {
+            Dataspace::Scalar
+        } else {
+            Dataspace::Simple {
+                dims: shape.to_vec(),
+                max: None,
+            }
+        };
+        self.put(dtype, &space, data)
+    }
+
+    fn type_error(&self, e: TypeError) -> Error {
+        type_error(&format!("{}@{}", self.object_path(), self.name), e)
     }
 
     /// A scalar variable-length UTF-8 string, as h5py stores Python `str` attributes
@@ -82,6 +121,9 @@ impl AttrWriter {
     }
 
     fn put_vlen(self, values: &[&str], space: &Dataspace) -> Result<()> {
+        for v in values {
+            check_text(v.as_bytes(), CharSet::Utf8).map_err(|e| self.type_error(e))?;
+        }
         let mut data = Vec::with_capacity(16 * values.len());
         {
             let mut inner = lock(&self.inner);
@@ -120,6 +162,7 @@ impl AttrWriter {
     /// A scalar fixed-length string (UTF-8 when it is not ASCII), null-padded; h5py
     /// reads fixed-length strings as `bytes`.
     pub fn write_fixed_str(self, value: &str) -> Result<()> {
+        check_text(value.as_bytes(), CharSet::Utf8).map_err(|e| self.type_error(e))?;
         let size = value.len().max(1);
         let mut data = value.as_bytes().to_vec();
         data.resize(size, 0);
@@ -132,6 +175,9 @@ impl AttrWriter {
 
     /// A 1-D array of fixed-length strings, each null-padded to the longest.
     pub fn write_fixed_strs(self, values: &[&str]) -> Result<()> {
+        for v in values {
+            check_text(v.as_bytes(), CharSet::Utf8).map_err(|e| self.type_error(e))?;
+        }
         let size = values.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
         let mut data = Vec::with_capacity(size * values.len());
         for s in values {

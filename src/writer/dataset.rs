@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex};
 
 use super::attr::AttrWriter;
 use super::btree;
-use super::error::{invalid, Error, Result};
+use super::error::{invalid, type_error, Error, Result};
 use super::inner::{Inner, Kind, ObjId};
 use super::{lock, selection};
 use crate::filters::{Filter, Pipeline};
 use crate::format::btree_v1::{ChunkKey, NodeShape, CHUNK_K};
 use crate::format::dataspace::{Dataspace, UNLIMITED};
-use crate::format::datatype::Datatype;
+use crate::format::datatype::{Datatype, TypeError, ValueChecker};
 use crate::format::fill_value::{AllocTime, FillValue};
 use crate::format::filter_pipeline::encode_pipeline;
 use crate::format::layout::Layout;
@@ -545,6 +545,7 @@ pub(crate) struct DatasetSpec {
 
 impl DatasetSpec {
     fn validate(self, path: &str) -> Result<DatasetState> {
+        self.dtype.validate().map_err(|e| type_error(path, e))?;
         let elem = self.dtype.size() as usize;
         let dims = self
             .shape
@@ -597,6 +598,9 @@ impl DatasetSpec {
             if f.len() != elem {
                 return Err(invalid(path, "the fill value must be one element"));
             }
+            self.dtype
+                .check_values(f)
+                .map_err(|e| type_error(path, e))?;
         }
         let store = match layout {
             StorageLayout::Compact => {
@@ -732,6 +736,8 @@ pub struct DatasetBuilder<T> {
     from: ObjId,
     path: String,
     spec: DatasetSpec,
+    /// The datatype was given at run time (`datatype()`): data are raw bytes.
+    raw: bool,
     _t: PhantomData<T>,
 }
 
@@ -750,6 +756,7 @@ impl<T: H5Type> DatasetBuilder<T> {
                 filters: Pipeline::default(),
                 threads: 1,
             },
+            raw: false,
             _t: PhantomData,
         }
     }
@@ -871,16 +878,26 @@ impl<T: H5Type> DatasetBuilder<T> {
 
     /// The value that elements never written read as (default: zero).
     pub fn fill_value(mut self, value: T) -> Self {
-        self.spec.fill = Some(bytemuck::bytes_of(&value).to_vec());
+        self.spec.fill = Some(T::store_slice(std::slice::from_ref(&value)).into_owned());
         self
     }
 
     /// Creates the dataset. It is visible to readers after the next commit.
     pub fn create(self) -> Result<Dataset<T>> {
+        let dtype = self.spec.dtype.clone();
+        let rust = std::mem::size_of::<T>();
+        if !self.raw && dtype.size() as usize != rust {
+            let e = TypeError::SizeMismatch {
+                rust,
+                declared: dtype.size(),
+            };
+            return Err(type_error(&self.path, e));
+        }
         let id = lock(&self.inner).create_dataset(self.from, &self.path, self.spec)?;
         Ok(Dataset {
             inner: self.inner,
             id,
+            check: Dataset::<T>::checker(&dtype),
             _t: PhantomData,
         })
     }
@@ -890,12 +907,19 @@ impl<T: H5Type> DatasetBuilder<T> {
         // refuse data of the wrong length before the dataset exists
         if let Some(shape) = &self.spec.shape {
             let n: u64 = shape.iter().product();
-            if n != data.len() as u64 {
+            // raw data (a run-time datatype) is counted in bytes
+            let per = if self.raw {
+                u64::from(self.spec.dtype.size())
+            } else {
+                1
+            };
+            if n.checked_mul(per) != Some(data.len() as u64) {
                 return Err(invalid(
                     &self.path,
                     format!(
-                        "data holds {} elements but the shape {shape:?} needs {n}",
-                        data.len()
+                        "data holds {} {} but the shape {shape:?} needs {n} elements",
+                        data.len(),
+                        if self.raw { "bytes" } else { "elements" }
                     ),
                 ));
             }
@@ -906,35 +930,79 @@ impl<T: H5Type> DatasetBuilder<T> {
     }
 }
 
+impl DatasetBuilder<u8> {
+    /// Stores elements of `dtype`, a datatype built at run time, instead of `u8`: the
+    /// data given to `write`, `write_region`, `append` and `create_with_data` are then
+    /// raw bytes, `dtype.size()` per element, laid out as `dtype` says (numbers in its
+    /// byte order, compound fields at their offsets). They are checked against the type
+    /// ([`Datatype::check_values`]); an invalid type is refused by `create()`.
+    pub fn datatype(mut self, dtype: Datatype) -> Self {
+        self.spec.dtype = dtype;
+        self.raw = true;
+        self
+    }
+
+    /// The fill value as raw bytes of one element of the dataset's datatype.
+    pub fn fill_value_bytes(mut self, value: &[u8]) -> Self {
+        self.spec.fill = Some(value.to_vec());
+        self
+    }
+}
+
 /// A handle to a dataset of element type `T`.
 pub struct Dataset<T> {
-    inner: Arc<Mutex<Inner>>,
-    id: ObjId,
+    pub(crate) inner: Arc<Mutex<Inner>>,
+    pub(crate) id: ObjId,
+    /// How written bytes are checked against the datatype (enumeration members,
+    /// strings); `Err` for variable-length strings, whose raw bytes are refused.
+    check: Option<std::result::Result<Arc<ValueChecker>, TypeError>>,
     _t: PhantomData<T>,
 }
 
 impl<T: H5Type> Dataset<T> {
+    fn checker(dtype: &Datatype) -> Option<std::result::Result<Arc<ValueChecker>, TypeError>> {
+        dtype
+            .has_constraints()
+            .then(|| ValueChecker::new(dtype).map(Arc::new))
+    }
+
+    /// Checks bytes about to be written against the datatype (see [`Datatype::check_values`]).
+    fn check_bytes(&self, data: &[u8]) -> Result<()> {
+        match &self.check {
+            None => Ok(()),
+            Some(Ok(c)) => c.check(data).map_err(|e| type_error(&self.path(), e)),
+            Some(Err(e)) => Err(type_error(&self.path(), e.clone())),
+        }
+    }
+
     /// Writes the whole dataset (`data` in row-major order).
     pub fn write(&self, data: &[T]) -> Result<()> {
+        let bytes = T::store_slice(data);
+        self.check_bytes(&bytes)?;
         let mut inner = lock(&self.inner);
         let dims = inner.dataset(self.id).dims.clone();
         let zeros = vec![0; dims.len()];
-        inner.write_region(self.id, &zeros, &dims, bytemuck::cast_slice(data))
+        inner.write_region(self.id, &zeros, &dims, &bytes)
     }
 
     /// Writes a rectangular region: `count[i]` elements from `start[i]` in each dim.
     pub fn write_region(&self, start: &[u64], count: &[u64], data: &[T]) -> Result<()> {
-        lock(&self.inner).write_region(self.id, start, count, bytemuck::cast_slice(data))
+        let bytes = T::store_slice(data);
+        self.check_bytes(&bytes)?;
+        lock(&self.inner).write_region(self.id, start, count, &bytes)
     }
 
     /// Appends whole frames along dim 0 (`data` holds any number of frames, row-major).
     pub fn append(&self, data: &[T]) -> Result<()> {
-        lock(&self.inner).append(self.id, bytemuck::cast_slice(data))
+        let bytes = T::store_slice(data);
+        self.check_bytes(&bytes)?;
+        lock(&self.inner).append(self.id, &bytes)
     }
 
     /// Appends whole frames given as raw bytes in the element type's byte order
     /// (native, as written by the datatype); the length must be a multiple of a frame.
     pub fn append_bytes(&self, data: &[u8]) -> Result<()> {
+        self.check_bytes(data)?;
         lock(&self.inner).append(self.id, data)
     }
 

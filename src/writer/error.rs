@@ -47,6 +47,17 @@ pub enum Error {
         /// What was wrong, with the values involved.
         message: String,
     },
+    /// A datatype that cannot be stored as given, or a value that does not fit its
+    /// datatype (an enumeration value that is no member, a string too long or not in
+    /// its character set, ...). Nothing was written.
+    #[error("{object}: {source}")]
+    Type {
+        /// Path of the object concerned (and attribute name, after `@`).
+        object: String,
+        /// What was wrong.
+        #[source]
+        source: crate::format::datatype::TypeError,
+    },
     /// An earlier I/O error interrupted a commit; the writer refuses further writes.
     /// The file on disk is still valid as of the last completed commit.
     #[error("the writer is poisoned by an earlier error: {0}")]
@@ -58,6 +69,13 @@ pub enum Error {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn type_error(object: &str, source: crate::format::datatype::TypeError) -> Error {
+    Error::Type {
+        object: object.to_string(),
+        source,
+    }
+}
 
 pub(crate) fn invalid(object: &str, message: impl Into<String>) -> Error {
     Error::Invalid {

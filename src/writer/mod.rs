@@ -10,6 +10,7 @@ mod header;
 mod inner;
 mod path;
 mod selection;
+mod vlen;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
