@@ -18,6 +18,8 @@ extern crate alloc;
 
 pub mod encode;
 pub mod format;
+#[cfg(feature = "std")]
+pub mod read;
 
 #[cfg(feature = "std")]
 pub mod filters;

@@ -1,0 +1,242 @@
+//! Version-2 object headers (format-notes §3.2): chunk 0 ("OHDR"), continuation
+//! chunks ("OCHK"), their checksums and the messages they hold.
+
+use std::collections::HashSet;
+
+use super::bytes::{verify_checksum, Cursor, Source};
+use super::error::{malformed, unsupported, Error, Result, Structure};
+use crate::format::msg_type;
+
+/// One message of an object header.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Msg<'a> {
+    pub kind: u8,
+    pub flags: u8,
+    /// File offset of the body.
+    pub offset: u64,
+    pub body: &'a [u8],
+}
+
+/// A decoded object header: its messages in order and the extents of its chunks.
+pub(crate) struct Header<'a> {
+    pub msgs: Vec<Msg<'a>>,
+    /// (structure, address, length) of chunk 0 and every continuation chunk.
+    pub chunks: Vec<(Structure, u64, u64)>,
+}
+
+/// Message flag bits (format-notes §3.2).
+const FLAG_SHARED: u8 = 0x02;
+const FLAG_DONT_SHARE: u8 = 0x04;
+const FLAG_FAIL_IF_UNKNOWN_WRITE: u8 = 0x08;
+const FLAG_MARK_IF_UNKNOWN: u8 = 0x10;
+const FLAG_WAS_UNKNOWN: u8 = 0x20;
+const FLAG_FAIL_IF_UNKNOWN: u8 = 0x80;
+
+/// Message types this reader knows (decodes or deliberately ignores).
+fn known(kind: u8) -> bool {
+    matches!(
+        kind,
+        0x00..=0x03 | 0x04..=0x08 | 0x0A..=0x0E | 0x10..=0x18
+    )
+}
+
+/// Reads the object header at `addr`, following its continuation chunks.
+pub(crate) fn read_header<'a>(src: &Source<'a>, addr: u64) -> Result<Header<'a>> {
+    const OH: Structure = Structure::ObjectHeader;
+    let head = src.slice(OH, addr, 6)?;
+    if &head[..4] != b"OHDR" {
+        if head[0] == 1 && head[1] == 0 {
+            return Err(unsupported(OH, addr, "version-1 object headers"));
+        }
+        return Err(Error::BadSignature {
+            structure: OH,
+            offset: addr,
+        });
+    }
+    if head[4] != 2 {
+        return Err(Error::BadVersion {
+            structure: OH,
+            offset: addr,
+            version: head[4],
+        });
+    }
+    let flags = head[5];
+    if flags & 0xc0 != 0 {
+        return Err(malformed(
+            OH,
+            addr,
+            format!("header flags {flags:#04x} have unknown bits"),
+        ));
+    }
+    let pc_at = if flags & 0x20 != 0 { 6 + 16 } else { 6 }; // after the four times
+    let size_at = if flags & 0x10 != 0 { pc_at + 4 } else { pc_at };
+    if flags & 0x10 != 0 {
+        let pc = src.slice(OH, addr + pc_at, 4)?;
+        let max_compact = u16::from_le_bytes([pc[0], pc[1]]);
+        let min_dense = u16::from_le_bytes([pc[2], pc[3]]);
+        if max_compact < min_dense {
+            return Err(malformed(
+                OH,
+                addr,
+                format!("max compact attributes {max_compact} < min dense {min_dense}"),
+            ));
+        }
+    }
+    let width = 1u8 << (flags & 0x03);
+    let size_field = src.slice(OH, addr + size_at, u64::from(width))?;
+    let mut size = [0u8; 8];
+    size[..usize::from(width)].copy_from_slice(size_field);
+    let size = u64::from_le_bytes(size);
+    let prefix = size_at + u64::from(width);
+    let total = prefix
+        .checked_add(size)
+        .and_then(|t| t.checked_add(4))
+        .ok_or_else(|| malformed(OH, addr, format!("chunk size {size} overflows")))?;
+    let chunk = src.slice(OH, addr, total)?;
+    verify_checksum(OH, addr, chunk, (prefix + size) as usize)?;
+    let creation_order = flags & 0x04 != 0;
+    let mut header = Header {
+        msgs: Vec::new(),
+        chunks: vec![(OH, addr, total)],
+    };
+    let mut pending: std::collections::VecDeque<(u64, u64, u64)> = Default::default();
+    let mut seen: HashSet<u64> = HashSet::new();
+    seen.insert(addr);
+    let mut budget = src.eof().saturating_sub(total);
+    parse_messages(
+        src,
+        OH,
+        addr,
+        &chunk[prefix as usize..(prefix + size) as usize],
+        addr + prefix,
+        creation_order,
+        &mut header.msgs,
+        &mut pending,
+    )?;
+    while let Some((msg_off, caddr, clen)) = pending.pop_front() {
+        const OC: Structure = Structure::ContinuationChunk;
+        if !seen.insert(caddr) {
+            return Err(malformed(
+                Structure::Continuation,
+                msg_off,
+                format!("continuation chunk at {caddr:#x} is referenced twice"),
+            ));
+        }
+        if clen < 8 {
+            return Err(malformed(
+                Structure::Continuation,
+                msg_off,
+                format!("continuation chunk length {clen} is below the 8-byte minimum"),
+            ));
+        }
+        let c = src.slice(OC, caddr, clen)?;
+        if clen > budget {
+            return Err(malformed(
+                Structure::Continuation,
+                msg_off,
+                "continuation chunks add up to more than the file size",
+            ));
+        }
+        budget -= clen;
+        if &c[..4] != b"OCHK" {
+            return Err(Error::BadSignature {
+                structure: OC,
+                offset: caddr,
+            });
+        }
+        verify_checksum(OC, caddr, c, c.len() - 4)?;
+        header.chunks.push((OC, caddr, clen));
+        parse_messages(
+            src,
+            OC,
+            caddr,
+            &c[4..c.len() - 4],
+            caddr + 4,
+            creation_order,
+            &mut header.msgs,
+            &mut pending,
+        )?;
+    }
+    Ok(header)
+}
+
+/// Splits one chunk's message area into messages; queues continuation chunks.
+#[allow(clippy::too_many_arguments)]
+fn parse_messages<'a>(
+    src: &Source<'a>,
+    structure: Structure,
+    chunk_addr: u64,
+    area: &'a [u8],
+    area_addr: u64,
+    creation_order: bool,
+    out: &mut Vec<Msg<'a>>,
+    pending: &mut std::collections::VecDeque<(u64, u64, u64)>,
+) -> Result<()> {
+    let hlen = if creation_order { 6 } else { 4 };
+    let mut c = Cursor::new(area, chunk_addr, structure, src.sizes);
+    // what is left after the last message is a gap smaller than a message header
+    while c.remaining() >= hlen {
+        let kind = c.u8()?;
+        let size = c.u16()?;
+        let flags = c.u8()?;
+        if creation_order {
+            c.u16()?;
+        }
+        let offset = area_addr + c.pos() as u64;
+        if usize::from(size) > c.remaining() {
+            return Err(malformed(
+                structure,
+                chunk_addr,
+                format!(
+                    "message 0x{kind:02x} at {:#x} declares {size} bytes but only {} remain in the chunk",
+                    offset,
+                    c.remaining()
+                ),
+            ));
+        }
+        let body = c.bytes(usize::from(size))?;
+        let m = Msg {
+            kind,
+            flags,
+            offset,
+            body,
+        };
+        check_flags(&m)?;
+        if kind == msg_type::CONTINUATION {
+            let mut b = Cursor::new(body, offset, Structure::Continuation, src.sizes);
+            let addr = b.addr()?;
+            let len = b.length()?;
+            pending.push_back((offset, addr, len));
+        }
+        out.push(m);
+    }
+    Ok(())
+}
+
+fn check_flags(m: &Msg<'_>) -> Result<()> {
+    let bad = |why: &str| {
+        malformed(
+            Structure::Message(m.kind),
+            m.offset,
+            format!("message flags {:#04x}: {why}", m.flags),
+        )
+    };
+    let f = m.flags;
+    if f & FLAG_SHARED != 0 && f & FLAG_DONT_SHARE != 0 {
+        return Err(bad("shared and don't-share"));
+    }
+    if f & FLAG_WAS_UNKNOWN != 0 && f & FLAG_FAIL_IF_UNKNOWN_WRITE != 0 {
+        return Err(bad("was-unknown with fail-if-unknown"));
+    }
+    if f & FLAG_WAS_UNKNOWN != 0 && f & FLAG_MARK_IF_UNKNOWN == 0 {
+        return Err(bad("was-unknown without mark-if-unknown"));
+    }
+    if !known(m.kind) && f & FLAG_FAIL_IF_UNKNOWN != 0 {
+        return Err(unsupported(
+            Structure::Message(m.kind),
+            m.offset,
+            "an unknown message type marked fail-if-unknown",
+        ));
+    }
+    Ok(())
+}
