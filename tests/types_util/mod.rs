@@ -8,12 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Python run before every check: opens the file (argv[1]) as `f` and defines
-/// `same(got, want, what)`: equal dtype (names, offsets, item size, byte order) and
+/// Python run before every check: defines `same(got, want, what)`: equal dtype (names, offsets, item size, byte order) and
 /// shape, then equal values field by field, recursively; floats compared bit for bit.
 const PRELUDE: &str = r#"
 import sys, h5py, numpy as np
-f = h5py.File(sys.argv[1], 'r')
 
 def same(got, want, what):
     got = np.asarray(got)
@@ -60,10 +58,10 @@ pub fn python() -> PathBuf {
     p
 }
 
-/// Runs `body` (after [`PRELUDE`]) on `file` with h5py; panics with Python's output if
-/// it fails. Returns what it printed.
+/// Runs `body` (after [`PRELUDE`]) on `file`, opened as `f`, with h5py; panics with
+/// Python's output if it fails. Returns what it printed.
 pub fn h5py_check(file: &Path, body: &str) -> String {
-    let script = format!("{PRELUDE}\n{body}\nf.close()\n");
+    let script = format!("{PRELUDE}\nf = h5py.File(sys.argv[1], 'r')\n{body}\nf.close()\n");
     let out = Command::new(python())
         .arg("-c")
         .arg(&script)
@@ -78,6 +76,35 @@ pub fn h5py_check(file: &Path, body: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs each `(file, label, body)` check in ONE Python process (h5py's import costs
+/// about 0.3 s); panics listing every failing check with its label and error.
+pub fn h5py_check_many(checks: &[(PathBuf, String, String)]) {
+    let dir = tempdir();
+    let mut script = format!("{PRELUDE}\nimport traceback\nfailures = []\n");
+    for (i, (file, label, body)) in checks.iter().enumerate() {
+        let body_path = dir.path().join(format!("check{i}.py"));
+        std::fs::write(&body_path, body).unwrap();
+        script.push_str(&format!(
+            "f = h5py.File({file:?}, 'r')\ntry:\n    exec(open({body_path:?}).read())\nexcept Exception:\n    failures.append(({label:?}, traceback.format_exc()))\nf.close()\n"
+        ));
+    }
+    script.push_str(
+        "for label, tb in failures:\n    print('FAILED', label, '\\n', tb)\nsys.exit(1 if failures else 0)\n",
+    );
+    let script_path = dir.path().join("checks.py");
+    std::fs::write(&script_path, &script).unwrap();
+    let out = Command::new(python())
+        .arg(&script_path)
+        .output()
+        .expect("running python (run scripts/setup-test-env.sh)");
+    assert!(
+        out.status.success(),
+        "h5py checks failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Runs `h5dump ARGS FILE`; panics unless it succeeds without an error message.
