@@ -27,7 +27,7 @@ pub struct Space {
 }
 
 /// Smallest step by which the reserved region grows.
-pub const MIN_GROWTH: u64 = 4 << 20;
+pub const MIN_GROWTH: u64 = 1 << 20;
 /// Largest step by which the reserved region grows.
 pub const MAX_GROWTH: u64 = 1 << 30;
 
@@ -64,7 +64,7 @@ impl Space {
     }
 
     /// The reserved end needed to hold a block ending at `end`: `None` when it fits,
-    /// else a new end grown by at least a quarter of the file (4 MiB to 1 GiB steps).
+    /// else a new end grown by at least a quarter of the file (1 MiB to 1 GiB steps).
     pub fn growth_for(&self, end: u64) -> Option<u64> {
         if end <= self.reserved {
             return None;
