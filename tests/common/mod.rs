@@ -72,7 +72,7 @@ impl Rng {
 // Element types.
 
 /// A numeric element type with its numpy dtype and the ways tests make values of it.
-pub trait Elem: H5Type + Copy + PartialEq + Debug {
+pub trait Elem: H5Type + bytemuck::Pod + PartialEq + Debug {
     /// numpy's `dtype.str`, e.g. `"<u2"`, `"|i1"`.
     const DTYPE: &'static str;
     /// The Rust name, for object names.
