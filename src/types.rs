@@ -29,7 +29,67 @@ use crate::format::datatype::{
 /// are stored as they are in memory (no copy); other types (structs with padding,
 /// enums, big-endian wrappers) are converted element by element, padding bytes zeroed.
 /// `#[derive(H5Type)]` implements it for `#[repr(C)]` structs and field-less enums
-/// with an integer `repr`.
+/// with an integer `repr`:
+///
+/// ```
+/// use h5sink::{FixedAscii, H5Type};
+///
+/// #[derive(H5Type, Clone, Copy)]
+/// #[repr(i8)]
+/// enum Mode {
+///     Off = -1,
+///     On = 1,
+/// }
+///
+/// /// An HDF5 compound of 24 bytes (numpy `align=True` layout, padding zeroed).
+/// #[derive(H5Type, Clone, Copy)]
+/// #[repr(C)]
+/// struct FrameInfo {
+///     timestamp: f64,
+///     exposure: f32,
+///     mode: Mode,
+///     #[h5(name = "flags-raw")]
+///     flags: [u8; 2],
+///     label: FixedAscii<6>,
+/// }
+///
+/// # fn main() -> h5sink::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// let file = h5sink::File::create(dir.path().join("info.h5"))?;
+/// let info = file.dataset::<FrameInfo>("/info").frames([]).chunk_frames(1024).create()?;
+/// let label = FixedAscii::new("dark").expect("fits 6 bytes");
+/// info.append(&[FrameInfo { timestamp: 0.5, exposure: 0.01, mode: Mode::On, flags: [1, 0], label }])?;
+/// file.finish()?;
+/// # Ok(()) }
+/// ```
+///
+/// What cannot be stored faithfully does not compile: a struct without `#[repr(C)]`
+/// (Rust may reorder its fields), an enum without an integer `repr` or with fields, two
+/// fields stored under one name.
+///
+/// ```compile_fail
+/// #[derive(h5sink::H5Type, Clone, Copy)]
+/// struct NoRepr { a: u8, b: u32 }
+/// ```
+/// ```compile_fail
+/// #[derive(h5sink::H5Type, Clone, Copy)]
+/// enum NoIntRepr { A, B }
+/// ```
+/// ```compile_fail
+/// #[derive(h5sink::H5Type, Clone, Copy)]
+/// #[repr(u8)]
+/// enum WithFields { A(u8), B }
+/// ```
+/// ```compile_fail
+/// #[derive(h5sink::H5Type, Clone, Copy)]
+/// #[repr(C)]
+/// struct SameName { #[h5(name = "b")] a: u8, b: u8 }
+/// ```
+/// ```compile_fail
+/// #[derive(h5sink::H5Type, Clone, Copy)]
+/// #[repr(C)]
+/// struct NotAnH5Type { a: u8, b: std::time::Instant }
+/// ```
 pub trait H5Type: Copy + Send + Sync + 'static {
     /// The HDF5 datatype of one element.
     fn datatype() -> Datatype;
