@@ -153,6 +153,9 @@ pub struct Report {
     pub problems: Vec<Problem>,
     /// Harmless observations.
     pub notes: Vec<Note>,
+    /// End of the last byte any structure or data block the file references uses:
+    /// space above it is free (a crashed writer's unreferenced tail).
+    pub high_water: u64,
 }
 
 impl Report {
@@ -191,6 +194,7 @@ pub fn verify(bytes: &[u8]) -> Report {
     let mut report = Report {
         problems,
         notes: Vec::new(),
+        high_water: 0,
     };
     if let Some(file) = file {
         file.check_into(&mut report, false);
@@ -429,6 +433,12 @@ impl<'a> File<'a> {
                 .filter(|(a, _)| !known.contains(a))
                 .map(|(a, len)| (Structure::GlobalHeap, a, len)),
         );
+        report.high_water = extents
+            .iter()
+            .map(|e| e.1.saturating_add(e.2))
+            .max()
+            .unwrap_or(0)
+            .max(self.superblock.len);
         report
             .problems
             .extend(overlaps(extents).into_iter().map(|error| Problem {

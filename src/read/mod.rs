@@ -705,3 +705,53 @@ fn read_attribute(src: &Source<'_>, heaps: &mut Heaps, m: &Msg<'_>) -> Result<At
     }
     Ok(a)
 }
+
+/// One node of a chunk B-tree as the writer needs it to continue a tree.
+pub(crate) struct RawNode {
+    pub level: u8,
+    pub left: u64,
+    /// Each entry's key (stored size, filter mask, offsets in elements incl. the
+    /// element dimension) and child address; `entries + 1` keys are not kept, only
+    /// the `entries` left keys.
+    pub keys: Vec<(u32, u32, Vec<u64>)>,
+    pub children: Vec<u64>,
+}
+
+impl<'a> File<'a> {
+    /// The raw messages (type, flags, body) of the object header at `addr`, and the
+    /// (address, length) of each of its chunks, chunk 0 first.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn raw_header(
+        &self,
+        addr: u64,
+    ) -> Result<(Vec<(u8, u8, Vec<u8>)>, Vec<(u64, u64)>)> {
+        let h = header::read_header(&self.src, addr)?;
+        let msgs = h
+            .msgs
+            .iter()
+            .map(|m| (m.kind, m.flags, m.body.to_vec()))
+            .collect();
+        let chunks = h.chunks.iter().map(|c| (c.1, c.2)).collect();
+        Ok((msgs, chunks))
+    }
+
+    /// The chunk B-tree node at `addr` of chunked dataset `ds`.
+    pub(crate) fn raw_node(&self, ds: &Dataset, addr: u64) -> Result<RawNode> {
+        let tree = data::tree_of(ds).ok_or_else(|| Error::Unsupported {
+            structure: Structure::BTreeNode,
+            offset: addr,
+            feature: "a B-tree of a dataset that is not chunked",
+        })?;
+        let mut cache = btree::Cache::default();
+        let n = cache.node(&self.src, &tree.shape, addr)?;
+        let keys = (0..n.entries)
+            .map(|i| (n.sizes[i], n.masks[i], n.raw_key(i).to_vec()))
+            .collect();
+        Ok(RawNode {
+            level: n.level,
+            left: n.left,
+            keys,
+            children: n.children.clone(),
+        })
+    }
+}

@@ -43,6 +43,39 @@ pub(crate) struct AppendState {
 }
 
 impl AppendState {
+    /// The last `n` chunk index entries (those of the current row when it is on disk).
+    pub fn tree_tail(&self, n: usize) -> Vec<(ChunkKey, u64)> {
+        self.tree.tail(n)
+    }
+
+    /// The state of a dataset reopened for appending: `tree` continues the index,
+    /// `row` is the current chunk row, whose first `buffered` frames (`buf`) are on disk
+    /// in the chunks at `slots` when `buffered` > 0.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reopened(
+        tree: BTreeAppender,
+        c0: u64,
+        row: u64,
+        buf: Vec<u8>,
+        buffered: u64,
+        slots: Option<Vec<u64>>,
+        frame_bytes: usize,
+        threads: usize,
+    ) -> Self {
+        AppendState {
+            tree,
+            c0,
+            row,
+            buf,
+            buffered,
+            emitted: buffered,
+            slots,
+            scratch: Vec::new(),
+            frame_bytes,
+            threads: threads.max(1),
+            queue: Vec::new(),
+        }
+    }
     /// [`Self::new`] with `threads` encoding threads.
     pub fn with_threads(
         threads: usize,

@@ -194,6 +194,52 @@ impl BTreeAppender {
         }
     }
 
+    /// A tree continued from disk: `edge` lists its right edge, leaf first, as
+    /// (address, level, left sibling, keys, children), every entry already on disk.
+    pub fn from_edge(
+        shape: NodeShape,
+        sentinel: ChunkKey,
+        edge: Vec<(u64, u8, u64, Vec<ChunkKey>, Vec<u64>)>,
+    ) -> Self {
+        let edge = edge
+            .into_iter()
+            .map(|(addr, level, left, keys, children)| {
+                let on_disk = children.len();
+                EdgeNode {
+                    addr,
+                    level,
+                    left,
+                    right: UNDEF,
+                    keys,
+                    children,
+                    on_disk,
+                    fresh: false,
+                    right_changed: false,
+                }
+            })
+            .collect();
+        BTreeAppender {
+            shape,
+            sentinel,
+            edge,
+            retired: Vec::new(),
+            swings: Vec::new(),
+        }
+    }
+
+    /// The last `n` entries of the edge leaf (fewer if it has fewer).
+    pub fn tail(&self, n: usize) -> Vec<(ChunkKey, u64)> {
+        let Some(leaf) = self.edge.first() else {
+            return Vec::new();
+        };
+        let from = leaf.children.len().saturating_sub(n);
+        leaf.keys[from..]
+            .iter()
+            .cloned()
+            .zip(leaf.children[from..].iter().copied())
+            .collect()
+    }
+
     /// Makes sure the next `n` pushes land in one leaf (starting a new leaf when the
     /// edge leaf has less room), so that [`Self::replace_tail`] can later replace them
     /// together. Does nothing when `n` exceeds a node's capacity.

@@ -960,6 +960,33 @@ pub struct Dataset<T> {
 }
 
 impl<T: H5Type> Dataset<T> {
+    /// A handle to the existing dataset at absolute `path`, whose type must be `T`'s.
+    pub(crate) fn open(inner: Arc<Mutex<Inner>>, path: &str) -> Result<Dataset<T>> {
+        let (id, dtype) = {
+            let g = lock(&inner);
+            let names = super::path::split(path)?;
+            let id = g.resolve(0, &names)?;
+            let Kind::Dataset(d) = &g.objects[id].kind else {
+                return Err(Error::NotFound {
+                    path: path.to_string(),
+                    reason: "not a dataset",
+                });
+            };
+            if d.dtype != T::datatype() {
+                return Err(invalid(
+                    path,
+                    format!("the dataset holds {:?}, not {:?}", d.dtype, T::datatype()),
+                ));
+            }
+            (id, d.dtype.clone())
+        };
+        Ok(Dataset {
+            inner,
+            id,
+            check: Dataset::<T>::checker(&dtype),
+            _t: PhantomData,
+        })
+    }
     fn checker(dtype: &Datatype) -> Option<std::result::Result<Arc<ValueChecker>, TypeError>> {
         dtype
             .has_constraints()

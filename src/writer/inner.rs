@@ -101,19 +101,8 @@ impl Inner {
     /// A new file in `storage`: reserves space, writes the empty root group and then
     /// the superblock that makes it an HDF5 file.
     pub fn create(storage: Box<dyn Storage>, durability: Durability) -> Result<Inner> {
-        let mut inner = Inner {
-            storage,
-            sizes: Sizes::DEFAULT,
-            space: Space::new(ROOT_ADDR, 0),
-            durability,
-            objects: Vec::new(),
-            poisoned: None,
-            finished: false,
-            pending_heaps: Vec::new(),
-            batch: None,
-            gaps: Vec::new(),
-            superblock_written: false,
-        };
+        let mut inner = Inner::empty(storage, durability, Space::new(ROOT_ADDR, 0));
+        inner.superblock_written = false;
         inner.storage.set_len(0).map_err(|e| Error::Io {
             op: "truncating the new file",
             offset: 0,
@@ -125,6 +114,24 @@ impl Inner {
         inner.barrier()?;
         inner.superblock_written = true;
         Ok(inner)
+    }
+
+    /// A writer with no objects over `storage`, allocating from `space`, whose
+    /// superblock is already on disk (the reopen case).
+    pub fn empty(storage: Box<dyn Storage>, durability: Durability, space: Space) -> Inner {
+        Inner {
+            storage,
+            sizes: Sizes::DEFAULT,
+            space,
+            durability,
+            objects: Vec::new(),
+            poisoned: None,
+            finished: false,
+            pending_heaps: Vec::new(),
+            batch: None,
+            gaps: Vec::new(),
+            superblock_written: true,
+        }
     }
 
     /// Refuses work on a finished or poisoned file.

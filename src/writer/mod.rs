@@ -9,6 +9,7 @@ mod error;
 mod header;
 mod inner;
 mod path;
+mod reopen;
 mod selection;
 mod vlen;
 
@@ -94,6 +95,40 @@ impl FileOptions {
         Ok(file)
     }
 
+    /// Reopens a file h5sink wrote, after a clean close or a crash, to add to it:
+    /// new groups, datasets and attributes, and frames appended to its extendable
+    /// datasets ([`File::open_dataset`]). The file is verified first; one that is not
+    /// sound, or that uses structures h5sink cannot continue, is refused with an error
+    /// and left untouched. (The file is read into memory to be parsed.)
+    pub fn open_append(self, path: impl AsRef<Path>) -> Result<File> {
+        let path = path.as_ref();
+        let io = |op, source| Error::Io {
+            op,
+            offset: 0,
+            source,
+        };
+        let bytes = std::fs::read(path).map_err(|e| io("reading the file to reopen", e))?;
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| io("opening the file for appending", e))?;
+        let inner = Inner::reopen(Box::new(FileStorage::new(f)), &bytes, self.durability)?;
+        Ok(File {
+            inner: Arc::new(Mutex::new(inner)),
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    /// [`Self::open_append`] over any [`Storage`], whose contents are `bytes`.
+    pub fn open_append_in(self, storage: impl Storage + 'static, bytes: &[u8]) -> Result<File> {
+        let inner = Inner::reopen(Box::new(storage), bytes, self.durability)?;
+        Ok(File {
+            inner: Arc::new(Mutex::new(inner)),
+            path: None,
+        })
+    }
+
     /// Creates a file in any [`Storage`] (which is truncated first).
     pub fn create_in(self, storage: impl Storage + 'static) -> Result<File> {
         let inner = Inner::create(Box::new(storage), self.durability)?;
@@ -167,6 +202,17 @@ impl File {
     /// Opens an existing group by absolute path.
     pub fn group(&self, path: &str) -> Result<Group> {
         self.root().group(path)
+    }
+
+    /// Reopens a file for appending with default options ([`FileOptions::open_append`]).
+    pub fn open_append(path: impl AsRef<Path>) -> Result<File> {
+        FileOptions::default().open_append(path)
+    }
+
+    /// A handle to an existing dataset (of this session or a reopened file), checking
+    /// that `T` is its element type.
+    pub fn open_dataset<T: H5Type>(&self, path: &str) -> Result<Dataset<T>> {
+        Dataset::open(self.inner.clone(), path)
     }
 
     /// Starts a dataset at an absolute path; its parent group must exist.

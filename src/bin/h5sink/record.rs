@@ -31,17 +31,12 @@ struct Settings {
     flush_every: Option<u64>,
     durability: Durability,
     json: bool,
+    append: bool,
     filters: Pipeline,
     threads: usize,
 }
 
 pub fn run(a: &ArgMatches) -> Result<(), BoxError> {
-    if a.get_flag("append") {
-        return Err(
-            "--append is not supported yet (reopening files is not implemented in this version)"
-                .into(),
-        );
-    }
     if a.get_one::<String>("profile").map(String::as_str) == Some("latest") {
         return Err("--profile latest is not supported yet; use compat".into());
     }
@@ -56,6 +51,7 @@ pub fn run(a: &ArgMatches) -> Result<(), BoxError> {
             _ => Durability::Process,
         },
         json: a.get_flag("json"),
+        append: a.get_flag("append"),
         filters: {
             // the usual order: shuffle, then the compressor, then the checksum
             let mut f = Vec::new();
@@ -113,16 +109,46 @@ fn record<T: H5Type>(s: &Settings) -> Result<(), BoxError> {
     if frame_bytes == 0 {
         return Err("a frame must hold at least one element".into());
     }
-    let file = File::options().durability(s.durability).create(&s.out)?;
-    ensure_parents(&file, &s.dataset)?;
-    let ds = file
-        .dataset::<T>(&s.dataset)
-        .frames(&s.frame)
-        .chunk_frames(s.chunk_frames)
-        .filters(s.filters.clone())
-        .threads(s.threads)
-        .create()?;
+    let reopen = s.append && std::path::Path::new(&s.out).exists();
+    let file = if reopen {
+        File::options()
+            .durability(s.durability)
+            .open_append(&s.out)?
+    } else {
+        File::options().durability(s.durability).create(&s.out)?
+    };
+    let existing = if reopen {
+        file.open_dataset::<T>(&s.dataset).ok()
+    } else {
+        None
+    };
+    let ds = match existing {
+        Some(ds) => {
+            // continue the dataset: its chunking and filters stay as they are
+            if ds.shape()[1..] != s.frame[..] {
+                return Err(format!(
+                    "{} holds frames of shape {:?}, not {:?}",
+                    s.dataset,
+                    &ds.shape()[1..],
+                    s.frame
+                )
+                .into());
+            }
+            ds
+        }
+        None => {
+            ensure_parents(&file, &s.dataset)?;
+            file.dataset::<T>(&s.dataset)
+                .frames(&s.frame)
+                .chunk_frames(s.chunk_frames)
+                .filters(s.filters.clone())
+                .threads(s.threads)
+                .create()?
+        }
+    };
     file.flush()?;
+    // commit lines count from the dataset's first frame, also when appending
+    let base = ds.len();
     let mut out = std::io::stdout().lock();
     let progress = std::io::stderr().is_terminal();
     let start = Instant::now();
@@ -150,7 +176,7 @@ fn record<T: H5Type>(s: &Settings) -> Result<(), BoxError> {
             None => last_commit.elapsed() >= Duration::from_secs(1) && frames > committed,
         };
         if due {
-            commit(&file, &mut out, s.json, frames)?;
+            commit(&file, &mut out, s.json, base + frames)?;
             committed = frames;
             last_commit = Instant::now();
         }
@@ -166,13 +192,14 @@ fn record<T: H5Type>(s: &Settings) -> Result<(), BoxError> {
         if got < want {
             if got > whole {
                 if frames > committed {
-                    commit(&file, &mut out, s.json, frames)?;
+                    commit(&file, &mut out, s.json, base + frames)?;
                 }
                 file.finish()?;
                 return Err(format!(
                     "input ended with a partial frame of {} bytes (a frame is {frame_bytes} bytes); \
-                     the {frames} complete frames are committed",
-                    got - whole
+                     the {} frames of the dataset are committed",
+                    got - whole,
+                    base + frames
                 )
                 .into());
             }
@@ -180,9 +207,9 @@ fn record<T: H5Type>(s: &Settings) -> Result<(), BoxError> {
         }
     }
     if frames > committed {
-        commit(&file, &mut out, s.json, frames)?;
+        commit(&file, &mut out, s.json, base + frames)?;
     }
-    debug_assert_eq!(ds.len(), frames);
+    debug_assert_eq!(ds.len(), base + frames);
     file.finish()?;
     if progress {
         eprintln!();

@@ -1,0 +1,449 @@
+//! Reopening a file h5sink wrote, to add to it: after a clean close or after a crash.
+//!
+//! The file is parsed and verified by `crate::read`; the writer's state is rebuilt
+//! from it. Space above the last referenced byte (the tail a crashed writer had
+//! preallocated) is reused. An extendable dataset's chunk index may hold entries
+//! beyond the committed dims (a crash between a commit's phases): they are cut off
+//! first, each step behind a barrier, so the tree again grows only past its count.
+
+use std::collections::HashMap;
+
+use super::append::AppendState;
+use super::btree::{self, BTreeAppender};
+use super::dataset::{ChunkIndex, Chunked, DataStore, DatasetState};
+use super::error::{invalid, Error, Result};
+use super::inner::{GroupState, Inner, Kind, ObjId, Object};
+use super::{selection, Durability};
+use crate::filters::{Filter, Pipeline};
+use crate::format::btree_v1::{ChunkKey, NodeShape, CHUNK_K};
+use crate::format::dataspace::UNLIMITED;
+use crate::format::filter_pipeline::{
+    FilterDesc, FILTER_BITSHUFFLE, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZ4, FILTER_SHUFFLE,
+};
+use crate::format::object_header::Message;
+use crate::format::{msg_type, Sizes, UNDEF};
+use crate::read;
+use crate::sink::Storage;
+use crate::space::Space;
+
+/// Chunk index entries to cut off: the node's count becomes `keep`, then the key at
+/// `key_at` (after the last kept entry) becomes the far right bound `key`.
+struct Repair {
+    node: u64,
+    keep: u16,
+    key_at: u64,
+    key: Vec<u8>,
+}
+
+fn refuse(reason: impl Into<String>) -> Error {
+    invalid(
+        "/",
+        format!("cannot reopen the file for appending: {}", reason.into()),
+    )
+}
+
+/// The name in an attribute message body (versions 1 to 3).
+fn attribute_name(body: &[u8]) -> Option<String> {
+    let len = usize::from(u16::from_le_bytes([*body.get(2)?, *body.get(3)?]));
+    let at = if body.first() == Some(&3) { 9 } else { 8 };
+    let raw = body.get(at..at + len)?;
+    Some(String::from_utf8_lossy(raw.strip_suffix(&[0]).unwrap_or(raw)).into_owned())
+}
+
+/// The writer's filter for a filter description, when it can write it.
+fn filter_of(d: &FilterDesc) -> Option<Filter> {
+    Some(match d.id {
+        FILTER_DEFLATE => Filter::Deflate(d.cd.first().copied().unwrap_or(6).min(9) as u8),
+        FILTER_SHUFFLE => Filter::Shuffle,
+        FILTER_FLETCHER32 => Filter::Fletcher32,
+        FILTER_LZ4 => Filter::Lz4,
+        FILTER_BITSHUFFLE if d.cd.get(4) == Some(&2) => Filter::BitshuffleLz4,
+        _ => return None,
+    })
+}
+
+impl Inner {
+    /// Rebuilds a writer over `storage`, whose current contents are `bytes`.
+    pub fn reopen(
+        storage: Box<dyn Storage>,
+        bytes: &[u8],
+        durability: Durability,
+    ) -> Result<Inner> {
+        let report = read::verify(bytes);
+        if let Some(p) = report.problems.first() {
+            return Err(refuse(format!("the file is not sound: {}", p.error)));
+        }
+        let f = read::File::parse(bytes).map_err(|e| refuse(e.to_string()))?;
+        let sb = f.superblock();
+        if sb.sizes != Sizes::DEFAULT || sb.flags != 0 {
+            return Err(refuse(
+                "only 8-byte addresses and lengths and a superblock without flags are supported",
+            ));
+        }
+        if sb.root != 48 {
+            return Err(refuse("the root group is not where h5sink puts it"));
+        }
+        let high_water = report.high_water.div_ceil(8) * 8;
+        let mut inner = Inner::empty(
+            storage,
+            durability,
+            Space::new(high_water, sb.eof.max(high_water)),
+        );
+        let ids: HashMap<u64, ObjId> = f
+            .objects()
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.addr(), i))
+            .collect();
+        let mut repairs = Vec::new();
+        for obj in f.objects() {
+            let (msgs, chunks) = f
+                .raw_header(obj.addr())
+                .map_err(|e| refuse(e.to_string()))?;
+            let attrs: Vec<(String, Message)> = msgs
+                .iter()
+                .filter(|m| m.0 == msg_type::ATTRIBUTE)
+                .map(|m| {
+                    let name = attribute_name(&m.2).unwrap_or_default();
+                    (
+                        name,
+                        Message {
+                            kind: m.0,
+                            flags: m.1,
+                            body: m.2.clone(),
+                        },
+                    )
+                })
+                .collect();
+            let ochk = match chunks.as_slice() {
+                [_, (addr, len)] => Some((
+                    *addr,
+                    bytes[*addr as usize..(*addr + *len) as usize].to_vec(),
+                )),
+                _ => None,
+            };
+            let kind = match obj {
+                read::Object::Group(g) => {
+                    let mut state = GroupState::default();
+                    for link in &g.links {
+                        let target = match &link.target {
+                            read::LinkTarget::Hard { addr } => *addr,
+                            _ => {
+                                return Err(refuse(format!(
+                                    "{}: soft and external links are not supported",
+                                    g.path
+                                )))
+                            }
+                        };
+                        let id = *ids.get(&target).ok_or_else(|| {
+                            refuse(format!("{}: a link to an unknown object", g.path))
+                        })?;
+                        state.links.push((link.name.clone(), id));
+                        state.index.insert(link.name.clone(), id);
+                    }
+                    Kind::Group(state)
+                }
+                read::Object::Dataset(d) => {
+                    Kind::Dataset(Box::new(dataset_state(&f, d, &mut repairs)?))
+                }
+            };
+            inner.objects.push(Object {
+                path: obj.path().to_string(),
+                addr: obj.addr(),
+                capacity: chunks[0].1 as usize,
+                ochk,
+                written: true,
+                dirty: false,
+                attrs,
+                kind,
+            });
+        }
+        // cut chunk index entries beyond the committed dims: the count first, then the
+        // key after the last kept entry becomes the far right bound again
+        if !repairs.is_empty() {
+            for r in &repairs {
+                inner.write_at(
+                    "cutting a chunk index back to the committed dims",
+                    r.node + 6,
+                    &r.keep.to_le_bytes(),
+                )?;
+            }
+            inner.barrier()?;
+            for r in &repairs {
+                inner.write_at("restoring a chunk index right bound", r.key_at, &r.key)?;
+            }
+            inner.barrier()?;
+        }
+        for id in 0..inner.objects.len() {
+            inner.load_partial_row(id, bytes)?;
+        }
+        Ok(inner)
+    }
+
+    /// Reads the committed frames of a reopened dataset's last, partial chunk row back
+    /// into its row buffer.
+    fn load_partial_row(&mut self, id: ObjId, bytes: &[u8]) -> Result<()> {
+        let Kind::Dataset(d) = &mut self.objects[id].kind else {
+            return Ok(());
+        };
+        let (elem, dims, filters, fill) =
+            (d.elem, d.dims.clone(), d.filters.clone(), d.fill_buffer(1));
+        let DataStore::Chunked(Chunked {
+            chunk,
+            chunk_bytes,
+            index: ChunkIndex::Append(st),
+            ..
+        }) = &mut d.store
+        else {
+            return Ok(());
+        };
+        let chunk: Vec<u64> = chunk.iter().map(|&c| u64::from(c)).collect();
+        let (c0, frames) = (chunk[0], dims[0] % chunk[0]);
+        if frames == 0 {
+            return Ok(());
+        }
+        let frame_dims = &dims[1..];
+        let frame_bytes = frame_dims.iter().product::<u64>() as usize * elem;
+        let nchunks: u64 = frame_dims
+            .iter()
+            .zip(&chunk[1..])
+            .map(|(f, c)| f.div_ceil(*c))
+            .product();
+        let tail = st.tree_tail(nchunks as usize);
+        let row = dims[0] / c0;
+        if tail.len() != nchunks as usize || tail.iter().any(|(k, _)| k.offsets[0] != row * c0) {
+            return Err(refuse(format!(
+                "{}: the last chunk row is incomplete in the index",
+                self.objects[id].path
+            )));
+        }
+        let mut buf = fill.repeat(c0 as usize * frame_bytes / elem);
+        let mut grid_lo = vec![0u64; frame_dims.len()];
+        for (key, addr) in &tail {
+            let stored = bytes
+                .get(*addr as usize..(*addr + u64::from(key.size)) as usize)
+                .ok_or_else(|| refuse("a chunk lies past the end of the file"))?;
+            let raw = if filters.is_empty() {
+                stored.to_vec()
+            } else {
+                filters
+                    .decode(stored, key.filter_mask, elem, *chunk_bytes)
+                    .map_err(|e| refuse(e.to_string()))?
+            };
+            grid_lo.copy_from_slice(&key.offsets[1..key.offsets.len() - 1]);
+            // the chunk's part of the frames, into the row buffer
+            let mut lo = vec![0u64];
+            lo.extend_from_slice(&grid_lo);
+            let mut hi = vec![frames];
+            hi.extend(
+                grid_lo
+                    .iter()
+                    .zip(&chunk[1..])
+                    .zip(frame_dims)
+                    .map(|((l, c), f)| (l + c).min(*f)),
+            );
+            let mut c_org = vec![0u64];
+            c_org.extend_from_slice(&grid_lo);
+            let mut row_ext = vec![c0];
+            row_ext.extend_from_slice(frame_dims);
+            selection::copy_box(
+                elem,
+                &lo,
+                &hi,
+                &raw,
+                &c_org,
+                &chunk,
+                &mut buf,
+                &vec![0; lo.len()],
+                &row_ext,
+            );
+        }
+        let slots = tail.iter().map(|(_, a)| *a).collect();
+        let threads = st.threads;
+        let tree = st.tree.take();
+        **st = AppendState::reopened(
+            tree,
+            c0,
+            row,
+            buf,
+            frames,
+            Some(slots),
+            frame_bytes,
+            threads,
+        );
+        Ok(())
+    }
+}
+
+/// Everything the writer needs to know about a dataset it did not create in this
+/// session; `repairs` collects chunk index cuts (node address, key address, bytes).
+fn dataset_state(
+    f: &read::File<'_>,
+    d: &read::Dataset,
+    repairs: &mut Vec<Repair>,
+) -> Result<DatasetState> {
+    let path = &d.path;
+    let dtype = d
+        .datatype
+        .to_writer_type()
+        .ok_or_else(|| refuse(format!("{path}: a datatype h5sink cannot rewrite yet")))?;
+    let filters: Vec<Filter> = d
+        .filters
+        .iter()
+        .map(|fd| {
+            filter_of(fd)
+                .ok_or_else(|| refuse(format!("{path}: filter {} is not supported", fd.id)))
+        })
+        .collect::<Result<_>>()?;
+    let elem = d.element_size() as usize;
+    let dims = d.dims().to_vec();
+    let max = (d.max_dims() != dims.as_slice()).then(|| d.max_dims().to_vec());
+    let store = match &d.layout {
+        read::Layout::Compact { data } => DataStore::Compact(data.clone()),
+        read::Layout::Contiguous { addr, size } => DataStore::Contiguous {
+            addr: addr.unwrap_or(UNDEF),
+            size: *size,
+            staged: None,
+        },
+        read::Layout::Chunked {
+            btree: root, chunk, ..
+        } => {
+            let chunk_bytes = chunk.iter().map(|&c| c as usize).product::<usize>() * elem;
+            let appendable = max
+                .as_ref()
+                .is_some_and(|m| m[0] != dims[0] && (1..dims.len()).all(|i| m[i] == dims[i]));
+            let ndims = chunk.len() + 1;
+            let shape = NodeShape {
+                sizes: Sizes::DEFAULT,
+                k: CHUNK_K,
+                ndims,
+            };
+            let sentinel = btree::sentinel(chunk, ndims);
+            let index = if appendable {
+                let tree = match root {
+                    Some(r) => continue_tree(
+                        f,
+                        d,
+                        *r,
+                        u64::from(chunk[0]),
+                        shape,
+                        sentinel.clone(),
+                        repairs,
+                    )?,
+                    None => BTreeAppender::new(shape, sentinel),
+                };
+                let c0 = u64::from(chunk[0]);
+                let frame_bytes = dims[1..].iter().product::<u64>() as usize * elem;
+                ChunkIndex::Append(Box::new(AppendState::reopened(
+                    tree,
+                    c0,
+                    dims[0] / c0,
+                    Vec::new(),
+                    0,
+                    None,
+                    frame_bytes,
+                    1,
+                )))
+            } else {
+                let entries = f
+                    .chunks(path)
+                    .map_err(|e| refuse(e.to_string()))?
+                    .into_iter()
+                    .map(|e| {
+                        let scaled = e
+                            .offsets
+                            .iter()
+                            .zip(chunk)
+                            .map(|(o, &c)| o / u64::from(c))
+                            .collect();
+                        (scaled, (e.addr, e.size, e.filter_mask))
+                    })
+                    .collect();
+                ChunkIndex::Map {
+                    entries,
+                    dirty: false,
+                }
+            };
+            DataStore::Chunked(Chunked {
+                chunk: chunk.clone(),
+                chunk_bytes,
+                btree: root.unwrap_or(UNDEF),
+                index,
+            })
+        }
+    };
+    if max.as_ref().is_some_and(|m| m.contains(&UNLIMITED))
+        && !matches!(store, DataStore::Chunked(_))
+    {
+        return Err(refuse(format!(
+            "{path}: an extendable dataset that is not chunked"
+        )));
+    }
+    Ok(DatasetState {
+        dtype,
+        elem,
+        dims,
+        max,
+        fill: d.fill.clone(),
+        filters: Pipeline { filters },
+        store,
+    })
+}
+
+/// Loads the right edge of an appended dataset's tree: at each level the entries
+/// whose chunk row holds committed frames. Entries past them (a crash after a
+/// commit's phase 2) are queued in `repairs` to be cut off.
+fn continue_tree(
+    f: &read::File<'_>,
+    d: &read::Dataset,
+    root: u64,
+    c0: u64,
+    shape: NodeShape,
+    sentinel: ChunkKey,
+    repairs: &mut Vec<Repair>,
+) -> Result<BTreeAppender> {
+    let boundary = d.dims()[0].div_ceil(c0) * c0;
+    let mut edge = Vec::new();
+    let mut addr = root;
+    loop {
+        let n = f.raw_node(d, addr).map_err(|e| refuse(e.to_string()))?;
+        let keep = n.keys.iter().take_while(|k| k.2[0] < boundary).count();
+        if keep == 0 {
+            if edge.is_empty() {
+                // nothing committed yet: a new tree replaces this one at the next commit
+                return Ok(BTreeAppender::new(shape, sentinel));
+            }
+            return Err(refuse(format!(
+                "{}: a chunk index node without committed entries",
+                d.path
+            )));
+        }
+        if keep < n.keys.len() {
+            let mut key = Vec::new();
+            shape.encode_key(&mut key, &sentinel);
+            repairs.push(Repair {
+                node: addr,
+                keep: keep as u16,
+                key_at: addr + shape.key_offset(keep) as u64,
+                key,
+            });
+        }
+        let keys: Vec<ChunkKey> = n.keys[..keep]
+            .iter()
+            .map(|(size, mask, off)| ChunkKey {
+                size: *size,
+                filter_mask: *mask,
+                offsets: off.clone(),
+            })
+            .collect();
+        let children = n.children[..keep].to_vec();
+        let next = children[keep - 1];
+        edge.push((addr, n.level, n.left, keys, children));
+        if n.level == 0 {
+            break;
+        }
+        addr = next;
+    }
+    edge.reverse();
+    Ok(BTreeAppender::from_edge(shape, sentinel, edge))
+}
