@@ -1,7 +1,9 @@
-//! `h5sink`: record frames from standard input into HDF5, and write a demo file.
-//! The command-line contract is DESIGN.md §6.
+//! `h5sink`: record frames from standard input into HDF5, write a demo file, check
+//! and list files. The command-line contract is DESIGN.md §6.
 
+mod check;
 mod demo;
+mod ls;
 mod record;
 
 use clap::{Arg, ArgAction, Command};
@@ -47,10 +49,33 @@ fn cli() -> Command {
                 .about("Write a showcase file using every supported feature, and print what it holds")
                 .arg(Arg::new("out").required(true).value_name("OUT.h5")),
         )
+        .subcommand(
+            Command::new("check")
+                .about("Verify a file's structure and decode every filtered chunk; exit 0 when sound, 1 on problems")
+                .arg(Arg::new("file").required(true).value_name("FILE")),
+        )
+        .subcommand(
+            Command::new("ls")
+                .about("List the tree: shapes, types, layouts, chunks, filters and attributes")
+                .arg(Arg::new("file").required(true).value_name("FILE"))
+                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue)
+                    .help("print one JSON document")),
+        )
 }
 
 fn main() -> ExitCode {
     let m = cli().get_matches();
+    // check and ls choose their own exit codes (1: problems, 2: unreadable path)
+    match m.subcommand() {
+        Some(("check", a)) => return check::run(a.get_one::<String>("file").expect("required")),
+        Some(("ls", a)) => {
+            return ls::run(
+                a.get_one::<String>("file").expect("required"),
+                a.get_flag("json"),
+            )
+        }
+        _ => {}
+    }
     let r = match m.subcommand() {
         Some(("record", a)) => record::run(a),
         Some(("demo", a)) => demo::run(a.get_one::<String>("out").expect("required")),
