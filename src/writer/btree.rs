@@ -196,6 +196,7 @@ impl BTreeAppender {
 
     /// A tree continued from disk: `edge` lists its right edge, leaf first, as
     /// (address, level, left sibling, keys, children), every entry already on disk.
+    #[allow(clippy::type_complexity)]
     pub fn from_edge(
         shape: NodeShape,
         sentinel: ChunkKey,
