@@ -1,0 +1,124 @@
+//! The `parse` fuzz target's calls on every seed of `fuzz/seeds/` and every input kept
+//! in `fuzz/regressions/` (inputs that once crashed or hung a fuzz target): none may
+//! panic, and the seeds h5sink wrote must verify cleanly. Runs in the normal test suite,
+//! without cargo-fuzz.
+
+use h5sink::read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Recomputes superblock and object header checksums, as the `parse` target does for
+/// inputs starting with 0xA5 (kept identical to `fuzz/fuzz_targets/parse.rs`).
+fn fix_checksums(b: &mut [u8]) {
+    if b.len() >= 12 && matches!(b[8], 2 | 3) && matches!(b[9], 2 | 4 | 8) {
+        let covered = 12 + 4 * usize::from(b[9]);
+        if b.len() >= covered + 4 {
+            let sum = h5sink::encode::hashlittle(&b[..covered], 0);
+            b[covered..covered + 4].copy_from_slice(&sum.to_le_bytes());
+        }
+    }
+    let mut p = 0;
+    while p + 6 <= b.len() {
+        if &b[p..p + 4] != b"OHDR" {
+            p += 1;
+            continue;
+        }
+        let flags = b[p + 5];
+        let mut at = p + 6;
+        if flags & 0x20 != 0 {
+            at += 16;
+        }
+        if flags & 0x10 != 0 {
+            at += 4;
+        }
+        let w = 1usize << (flags & 3);
+        if at + w <= b.len() {
+            let mut size = [0u8; 8];
+            size[..w].copy_from_slice(&b[at..at + w]);
+            let end = (at + w).saturating_add(u64::from_le_bytes(size).min(1 << 40) as usize);
+            if end.saturating_add(4) <= b.len() {
+                let sum = h5sink::encode::hashlittle(&b[p..end], 0);
+                b[end..end + 4].copy_from_slice(&sum.to_le_bytes());
+            }
+        }
+        p += 4;
+    }
+}
+
+/// What the `parse` target does with one input; true when it verified cleanly.
+fn exercise(bytes: &[u8]) -> bool {
+    let report = read::verify(bytes);
+    let _ = report.to_string();
+    let Ok(file) = read::File::parse(bytes) else {
+        return false;
+    };
+    let _ = file.check();
+    for ds in file.datasets() {
+        let _ = file.chunk_index(ds);
+        let _ = file.read(ds, 1 << 20);
+        if ds.num_elements().saturating_mul(ds.element_size()) <= 1 << 20 {
+            let _ = file.vlen_elements(ds);
+        }
+    }
+    for o in file.objects() {
+        for a in o.attrs() {
+            let _ = a.strings();
+        }
+    }
+    report.is_ok()
+}
+
+fn run_input(data: &[u8]) -> bool {
+    if data.first() == Some(&0xA5) {
+        let mut b = data[1..].to_vec();
+        fix_checksums(&mut b);
+        exercise(&b)
+    } else {
+        exercise(data)
+    }
+}
+
+fn files(dir: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut v: Vec<_> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "py" && e != "md"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    v.sort();
+    v
+}
+
+#[test]
+fn seeds_parse_and_h5sink_seeds_verify() {
+    let seeds = files("fuzz/seeds");
+    assert!(seeds.len() >= 8, "seeds missing: {seeds:?}");
+    for p in seeds {
+        let data = std::fs::read(&p).unwrap();
+        let ok = run_input(&data);
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("h5sink-") || name.contains("h5py-v108") {
+            assert!(ok, "{name} should verify cleanly");
+        }
+        if name.contains("h5py-default") {
+            assert!(!ok, "{name}: superblock v0 is reported as unsupported");
+        }
+    }
+}
+
+#[test]
+fn kept_fuzz_inputs_do_not_panic_or_hang() {
+    for p in files("fuzz/regressions") {
+        let data = std::fs::read(&p).unwrap();
+        let t = Instant::now();
+        run_input(&data);
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "{} took {:?}",
+            p.display(),
+            t.elapsed()
+        );
+    }
+}
