@@ -33,6 +33,26 @@ fn main() {
             sh.len() as f64 / 1e6 / t.elapsed().as_secs_f64()
         );
     }
+    for every in [2048usize, 4096, 8192, 16384, 32768, 1 << 30] {
+        for level in [1u8, 2] {
+            let flags = create_comp_flags_from_zip_params(level as i32, 15, 0);
+            let mut c = CompressorOxide::new(flags);
+            let mut out = vec![0u8; sh.len() + sh.len() / 10 + 1024];
+            let t = Instant::now();
+            let (mut ip, mut op) = (0usize, 0usize);
+            while ip < sh.len() {
+                let end = (ip + every).min(sh.len());
+                let flush = if end == sh.len() { TDEFLFlush::Finish } else { TDEFLFlush::Sync };
+                let (st, i, o) = compress(&mut c, &sh[ip..end], &mut out[op..], flush);
+                assert!(st == TDEFLStatus::Okay || st == TDEFLStatus::Done, "{st:?}");
+                ip += i;
+                op += o;
+            }
+            out.truncate(op);
+            assert_eq!(miniz_oxide::inflate::decompress_to_vec_zlib(&out).unwrap(), sh);
+            println!("miniz L{level} sync flush every {every:>10}: ratio {:.3} {:.0} MB/s", sh.len() as f64 / out.len() as f64, sh.len() as f64 / 1e6 / t.elapsed().as_secs_f64());
+        }
+    }
     for probes in [1u32, 2, 4, 6, 8, 16, 32] {
         for greedy in [true, false] {
             let mut flags = probes | TDEFL_WRITE_ZLIB_HEADER;
