@@ -99,7 +99,8 @@ impl FileOptions {
     /// new groups, datasets and attributes, and frames appended to its extendable
     /// datasets ([`File::open_dataset`]). The file is verified first; one that is not
     /// sound, or that uses structures h5sink cannot continue, is refused with an error
-    /// and left untouched. (The file is read into memory to be parsed.)
+    /// and left untouched. The file is memory-mapped while it is parsed: only its
+    /// metadata and the last chunk row of each appended dataset are read.
     pub fn open_append(self, path: impl AsRef<Path>) -> Result<File> {
         let path = path.as_ref();
         let io = |op, source| Error::Io {
@@ -107,13 +108,19 @@ impl FileOptions {
             offset: 0,
             source,
         };
-        let bytes = std::fs::read(path).map_err(|e| io("reading the file to reopen", e))?;
         let f = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)
             .map_err(|e| io("opening the file for appending", e))?;
-        let inner = Inner::reopen(Box::new(FileStorage::new(f)), &bytes, self.durability)?;
+        // SAFETY: the mapping is read-only and dropped before this writer writes; the
+        // file must not be changed by others while it is reopened (a concurrent
+        // truncation could fault the read, as it would for any mapped reader)
+        let map =
+            unsafe { memmap2::Mmap::map(&f) }.map_err(|e| io("mapping the file to reopen", e))?;
+        let reopened = Inner::reopen(Box::new(FileStorage::new(f)), &map, self.durability);
+        drop(map);
+        let inner = reopened?;
         Ok(File {
             inner: Arc::new(Mutex::new(inner)),
             path: Some(path.to_path_buf()),
