@@ -85,6 +85,13 @@ impl MemStorage {
         Self::default()
     }
 
+    /// Storage holding `bytes` already (a file to reopen, for instance).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        MemStorage {
+            data: Arc::new(Mutex::new(bytes)),
+        }
+    }
+
     /// A copy of the bytes written so far.
     pub fn bytes(&self) -> Vec<u8> {
         self.data.lock().unwrap_or_else(|e| e.into_inner()).clone()

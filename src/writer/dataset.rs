@@ -88,6 +88,9 @@ pub(crate) struct DatasetState {
     pub fill: Option<Vec<u8>>,
     pub filters: Pipeline,
     pub store: DataStore,
+    /// The datatype message body of a reopened dataset, written back verbatim (its
+    /// `dtype` may then be a stand-in of the same size).
+    pub raw_dtype: Option<Vec<u8>>,
 }
 
 impl DatasetState {
@@ -123,8 +126,14 @@ impl DatasetState {
         self.dataspace().encode(&mut space, sizes);
         let mut layout = Vec::new();
         self.layout().encode(&mut layout, sizes);
-        let mut dtype = Vec::new();
-        self.dtype.encode(&mut dtype);
+        let dtype = match &self.raw_dtype {
+            Some(raw) => raw.clone(),
+            None => {
+                let mut dtype = Vec::new();
+                self.dtype.encode(&mut dtype);
+                dtype
+            }
+        };
         let alloc = match self.store {
             DataStore::Compact(_) => AllocTime::Early,
             DataStore::Contiguous { .. } => AllocTime::Late,
@@ -618,6 +627,7 @@ impl DatasetSpec {
                     fill: self.fill.clone(),
                     filters: Pipeline::default(),
                     store: DataStore::Compact(vec![]),
+                    raw_dtype: None,
                 };
                 DataStore::Compact(fill.fill_buffer(n as usize))
             }
@@ -725,6 +735,7 @@ impl DatasetSpec {
             fill: self.fill,
             filters: self.filters,
             store,
+            raw_dtype: None,
         })
     }
 }
@@ -972,14 +983,26 @@ impl<T: H5Type> Dataset<T> {
                     reason: "not a dataset",
                 });
             };
-            if d.dtype != T::datatype() {
+            // a reopened dataset's type is known by its encoded bytes
+            let matches = match &d.raw_dtype {
+                Some(raw) => {
+                    let mut ours = Vec::new();
+                    T::datatype().encode(&mut ours);
+                    ours == *raw
+                }
+                None => d.dtype == T::datatype(),
+            };
+            if !matches {
                 return Err(invalid(
                     path,
-                    format!("the dataset holds {:?}, not {:?}", d.dtype, T::datatype()),
+                    format!("the dataset's datatype is not {:?}", T::datatype()),
                 ));
             }
-            (id, d.dtype.clone())
+            (id, T::datatype())
         };
+        if let Kind::Dataset(d) = &mut lock(&inner).objects[id].kind {
+            d.dtype = dtype.clone();
+        }
         Ok(Dataset {
             inner,
             id,

@@ -144,7 +144,13 @@ impl Inner {
                     Kind::Group(state)
                 }
                 read::Object::Dataset(d) => {
-                    Kind::Dataset(Box::new(dataset_state(&f, d, &mut repairs)?))
+                    let raw = msgs
+                        .iter()
+                        .find(|m| m.0 == msg_type::DATATYPE)
+                        .map(|m| m.2.clone());
+                    let raw =
+                        raw.ok_or_else(|| refuse(format!("{}: no datatype message", d.path)))?;
+                    Kind::Dataset(Box::new(dataset_state(&f, d, raw, &mut repairs)?))
                 }
             };
             inner.objects.push(Object {
@@ -280,13 +286,20 @@ impl Inner {
 fn dataset_state(
     f: &read::File<'_>,
     d: &read::Dataset,
+    raw_dtype: Vec<u8>,
     repairs: &mut Vec<Repair>,
 ) -> Result<DatasetState> {
     let path = &d.path;
+    // the datatype message is written back as it was; a type the reader does not map
+    // gets a stand-in of the same size until `open_dataset` names the Rust type
     let dtype = d
         .datatype
         .to_writer_type()
-        .ok_or_else(|| refuse(format!("{path}: a datatype h5sink cannot rewrite yet")))?;
+        .unwrap_or(crate::Datatype::FixedString {
+            size: d.element_size() as u32,
+            pad: crate::StringPad::NullPad,
+            cset: crate::CharSet::Ascii,
+        });
     let filters: Vec<Filter> = d
         .filters
         .iter()
@@ -387,6 +400,7 @@ fn dataset_state(
         fill: d.fill.clone(),
         filters: Pipeline { filters },
         store,
+        raw_dtype: Some(raw_dtype),
     })
 }
 
