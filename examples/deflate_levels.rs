@@ -42,15 +42,26 @@ fn main() {
             let (mut ip, mut op) = (0usize, 0usize);
             while ip < sh.len() {
                 let end = (ip + every).min(sh.len());
-                let flush = if end == sh.len() { TDEFLFlush::Finish } else { TDEFLFlush::Sync };
+                let flush = if end == sh.len() {
+                    TDEFLFlush::Finish
+                } else {
+                    TDEFLFlush::Sync
+                };
                 let (st, i, o) = compress(&mut c, &sh[ip..end], &mut out[op..], flush);
                 assert!(st == TDEFLStatus::Okay || st == TDEFLStatus::Done, "{st:?}");
                 ip += i;
                 op += o;
             }
             out.truncate(op);
-            assert_eq!(miniz_oxide::inflate::decompress_to_vec_zlib(&out).unwrap(), sh);
-            println!("miniz L{level} sync flush every {every:>10}: ratio {:.3} {:.0} MB/s", sh.len() as f64 / out.len() as f64, sh.len() as f64 / 1e6 / t.elapsed().as_secs_f64());
+            assert_eq!(
+                miniz_oxide::inflate::decompress_to_vec_zlib(&out).unwrap(),
+                sh
+            );
+            println!(
+                "miniz L{level} sync flush every {every:>10}: ratio {:.3} {:.0} MB/s",
+                sh.len() as f64 / out.len() as f64,
+                sh.len() as f64 / 1e6 / t.elapsed().as_secs_f64()
+            );
         }
     }
     for probes in [1u32, 2, 4, 6, 8, 16, 32] {
