@@ -10,7 +10,10 @@
 //! has nothing to decode: only its extent is checked. Each chunk is read once.
 //!
 //! The whole file is read into memory (the reader works on one `&[u8]`): checking a
-//! file needs about its size in RAM, plus one decoded chunk at a time.
+//! file needs about its size in RAM, plus one decoded chunk at a time. It is read, not
+//! memory-mapped, on purpose: `check` is run on files that a recording may still be
+//! writing, and a mapping of a file another process truncates (h5sink's `finish`
+//! trims the preallocated tail) faults with SIGBUS instead of giving an error.
 
 use h5sink::filters::{Filter, Pipeline};
 use h5sink::format::filter_pipeline::{
