@@ -184,42 +184,36 @@ impl Inner {
         };
         let mut writes = std::mem::take(batch);
         writes.sort_by_key(|w| w.0);
-        let mut run: Option<(u64, Vec<u8>, &'static str)> = None;
-        for (offset, data, op) in writes {
-            match &mut run {
-                Some((start, buf, _))
-                    if *start + buf.len() as u64 == offset && buf.len() < MERGED_WRITE =>
-                {
-                    buf.extend_from_slice(&data)
-                }
-                Some((start, buf, _))
-                    if buf.len() < MERGED_WRITE
-                        && is_gap(&self.gaps, *start + buf.len() as u64, offset) =>
-                {
-                    buf.resize((offset - *start) as usize, 0);
-                    buf.extend_from_slice(&data)
-                }
-                _ => {
-                    if let Some((start, buf, op)) = run.replace((offset, data, op)) {
-                        self.storage
-                            .write_at(start, &buf)
-                            .map_err(|source| Error::Io {
-                                op,
-                                offset: start,
-                                source,
-                            })?;
-                    }
-                }
+        // runs of writes that touch, or are separated only by allocator padding
+        let mut i = 0;
+        while i < writes.len() {
+            let start = writes[i].0;
+            let mut end = start + writes[i].1.len() as u64;
+            let mut j = i + 1;
+            while j < writes.len()
+                && end - start < MERGED_WRITE as u64
+                && (writes[j].0 == end || is_gap(&self.gaps, end, writes[j].0))
+            {
+                end = writes[j].0 + writes[j].1.len() as u64;
+                j += 1;
             }
-        }
-        if let Some((start, buf, op)) = run {
-            self.storage
-                .write_at(start, &buf)
-                .map_err(|source| Error::Io {
-                    op,
-                    offset: start,
-                    source,
-                })?;
+            let op = writes[i].2;
+            let r = if j == i + 1 {
+                self.storage.write_at(start, &writes[i].1)
+            } else {
+                let mut buf = vec![0u8; (end - start) as usize];
+                for (offset, data, _) in &writes[i..j] {
+                    let at = (offset - start) as usize;
+                    buf[at..at + data.len()].copy_from_slice(data);
+                }
+                self.storage.write_at(start, &buf)
+            };
+            r.map_err(|source| Error::Io {
+                op,
+                offset: start,
+                source,
+            })?;
+            i = j;
         }
         Ok(())
     }
