@@ -156,6 +156,9 @@ pub struct Report {
     /// End of the last byte any structure or data block the file references uses:
     /// space above it is free (a crashed writer's unreferenced tail).
     pub high_water: u64,
+    /// Start addresses of every referenced structure and data block, sorted: where
+    /// the space after a structure stops being free.
+    pub starts: Vec<u64>,
 }
 
 impl Report {
@@ -195,6 +198,7 @@ pub fn verify(bytes: &[u8]) -> Report {
         problems,
         notes: Vec::new(),
         high_water: 0,
+        starts: Vec::new(),
     };
     if let Some(file) = file {
         file.check_into(&mut report, false);
@@ -433,6 +437,8 @@ impl<'a> File<'a> {
                 .filter(|(a, _)| !known.contains(a))
                 .map(|(a, len)| (Structure::GlobalHeap, a, len)),
         );
+        report.starts = extents.iter().filter(|e| e.2 > 0).map(|e| e.1).collect();
+        report.starts.sort_unstable();
         report.high_water = extents
             .iter()
             .map(|e| e.1.saturating_add(e.2))

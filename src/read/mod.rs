@@ -710,6 +710,7 @@ fn read_attribute(src: &Source<'_>, heaps: &mut Heaps, m: &Msg<'_>) -> Result<At
 pub(crate) struct RawNode {
     pub level: u8,
     pub left: u64,
+    pub right: u64,
     /// Each entry's key (stored size, filter mask, offsets in elements incl. the
     /// element dimension) and child address; `entries + 1` keys are not kept, only
     /// the `entries` left keys.
@@ -750,6 +751,7 @@ impl<'a> File<'a> {
         Ok(RawNode {
             level: n.level,
             left: n.left,
+            right: n.right,
             keys,
             children: n.children.clone(),
         })

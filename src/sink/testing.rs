@@ -33,6 +33,18 @@ impl RecordingStorage {
         Self::default()
     }
 
+    /// A storage that already holds `bytes` (a file to reopen): the log starts with
+    /// one write of them, so replaying any prefix of the log rebuilds the file.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        let op = Op::Write {
+            offset: 0,
+            data: bytes.clone(),
+        };
+        RecordingStorage {
+            state: Arc::new(Mutex::new((bytes, vec![op]))),
+        }
+    }
+
     /// The operations so far.
     pub fn ops(&self) -> Vec<Op> {
         self.state

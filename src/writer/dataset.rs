@@ -502,19 +502,25 @@ impl Inner {
         let state = spec.validate(&full)?;
         let r = (|| {
             let mut state = state;
+            // a small contiguous dataset starts as its fill value, in memory
             let n = (state.dims.iter().product::<u64>()) as usize;
-            let small = state.fill_buffer(n.min(STAGED_CONTIGUOUS));
+            let small = if n * state.elem <= STAGED_CONTIGUOUS {
+                state.fill_buffer(n)
+            } else {
+                Vec::new()
+            };
             if let DataStore::Contiguous { addr, size, staged } = &mut state.store {
                 if *size > 0 {
                     *addr = self.alloc(*size, Placement::Align(8))?;
                     if *size as usize <= STAGED_CONTIGUOUS {
                         *staged = Some(small);
-                    } else if state
-                        .fill
-                        .as_ref()
-                        .is_some_and(|f| f.iter().any(|&b| b != 0))
-                    {
-                        self.fill_contiguous(*addr, *size, state.fill.as_ref().unwrap())?;
+                    } else {
+                        // fresh space reads as zeros; a reopened file's old tail may not
+                        let zero = vec![0u8; state.elem];
+                        let fill = state.fill.as_deref().unwrap_or(&zero);
+                        if fill.iter().any(|&b| b != 0) || *addr < self.dirty_below {
+                            self.fill_contiguous(*addr, *size, fill)?;
+                        }
                     }
                 }
             }

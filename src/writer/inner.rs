@@ -78,6 +78,9 @@ pub(crate) struct Inner {
     /// Set when an I/O error interrupted a write; later writes are refused.
     pub poisoned: Option<String>,
     pub finished: bool,
+    /// Space below this address may hold a crashed session's leftovers (a reopened
+    /// file's old end of file): blocks allocated there are written in full, fill included.
+    pub dirty_below: u64,
     /// Global heap collections to write at the next commit.
     pending_heaps: Vec<PendingHeap>,
     /// While `Some`, small writes are collected (commit phase 1) and issued sorted by
@@ -127,6 +130,7 @@ impl Inner {
             objects: Vec::new(),
             poisoned: None,
             finished: false,
+            dirty_below: 0,
             pending_heaps: Vec::new(),
             batch: None,
             gaps: Vec::new(),

@@ -113,9 +113,10 @@ impl FileOptions {
             .write(true)
             .open(path)
             .map_err(|e| io("opening the file for appending", e))?;
-        // SAFETY: the mapping is read-only and dropped before this writer writes; the
-        // file must not be changed by others while it is reopened (a concurrent
-        // truncation could fault the read, as it would for any mapped reader)
+        // SAFETY: the mapping is read-only and dropped before new data is written;
+        // while it lives, the reopen only rewrites a few index fields in place (which
+        // a shared mapping simply shows). The file must not be truncated by others
+        // meanwhile (that could fault the read, as it would for any mapped reader).
         let map =
             unsafe { memmap2::Mmap::map(&f) }.map_err(|e| io("mapping the file to reopen", e))?;
         let reopened = Inner::reopen(Box::new(FileStorage::new(f)), &map, self.durability);

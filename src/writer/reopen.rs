@@ -26,13 +26,14 @@ use crate::read;
 use crate::sink::Storage;
 use crate::space::Space;
 
-/// Chunk index entries to cut off: the node's count becomes `keep`, then the key at
-/// `key_at` (after the last kept entry) becomes the far right bound `key`.
+/// In-place writes that put an appended tree back into the state of the last commit:
+/// `cut` (entry counts back to the committed entries, right-sibling links of the edge
+/// back to undefined) go first, then `bound` (the key after each edge node's last kept
+/// entry becomes the far right bound again), each step behind a barrier.
+#[derive(Default)]
 struct Repair {
-    node: u64,
-    keep: u16,
-    key_at: u64,
-    key: Vec<u8>,
+    cut: Vec<(u64, Vec<u8>)>,
+    bound: Vec<(u64, Vec<u8>)>,
 }
 
 fn refuse(reason: impl Into<String>) -> Error {
@@ -89,13 +90,15 @@ impl Inner {
             durability,
             Space::new(high_water, sb.eof.max(high_water)),
         );
+        // the old preallocated tail may hold a killed session's bytes
+        inner.dirty_below = sb.eof;
         let ids: HashMap<u64, ObjId> = f
             .objects()
             .iter()
             .enumerate()
             .map(|(i, o)| (o.addr(), i))
             .collect();
-        let mut repairs = Vec::new();
+        let mut repairs = Repair::default();
         for obj in f.objects() {
             let (msgs, chunks) = f
                 .raw_header(obj.addr())
@@ -156,7 +159,7 @@ impl Inner {
             inner.objects.push(Object {
                 path: obj.path().to_string(),
                 addr: obj.addr(),
-                capacity: chunks[0].1 as usize,
+                capacity: reopened_capacity(&report.starts, obj.addr(), chunks[0].1),
                 ochk,
                 written: true,
                 dirty: false,
@@ -166,17 +169,17 @@ impl Inner {
         }
         // cut chunk index entries beyond the committed dims: the count first, then the
         // key after the last kept entry becomes the far right bound again
-        if !repairs.is_empty() {
-            for r in &repairs {
+        if !repairs.cut.is_empty() || !repairs.bound.is_empty() {
+            for (addr, bytes) in &repairs.cut {
                 inner.write_at(
                     "cutting a chunk index back to the committed dims",
-                    r.node + 6,
-                    &r.keep.to_le_bytes(),
+                    *addr,
+                    bytes,
                 )?;
             }
             inner.barrier()?;
-            for r in &repairs {
-                inner.write_at("restoring a chunk index right bound", r.key_at, &r.key)?;
+            for (addr, bytes) in &repairs.bound {
+                inner.write_at("restoring a chunk index right bound", *addr, bytes)?;
             }
             inner.barrier()?;
         }
@@ -287,7 +290,7 @@ fn dataset_state(
     f: &read::File<'_>,
     d: &read::Dataset,
     raw_dtype: Vec<u8>,
-    repairs: &mut Vec<Repair>,
+    repairs: &mut Repair,
 ) -> Result<DatasetState> {
     let path = &d.path;
     // the datatype message is written back as it was; a type the reader does not map
@@ -414,7 +417,7 @@ fn continue_tree(
     c0: u64,
     shape: NodeShape,
     sentinel: ChunkKey,
-    repairs: &mut Vec<Repair>,
+    repairs: &mut Repair,
 ) -> Result<BTreeAppender> {
     let boundary = d.dims()[0].div_ceil(c0) * c0;
     let mut edge = Vec::new();
@@ -435,12 +438,21 @@ fn continue_tree(
         if keep < n.keys.len() {
             let mut key = Vec::new();
             shape.encode_key(&mut key, &sentinel);
-            repairs.push(Repair {
-                node: addr,
-                keep: keep as u16,
-                key_at: addr + shape.key_offset(keep) as u64,
-                key,
-            });
+            repairs.cut.push((
+                addr + NodeShape::ENTRIES_OFFSET as u64,
+                (keep as u16).to_le_bytes().to_vec(),
+            ));
+            repairs
+                .bound
+                .push((addr + shape.key_offset(keep) as u64, key));
+        }
+        if n.right != UNDEF {
+            // a sibling a crash left beyond the committed tree: it may lie in space
+            // this session reuses, and libhdf5 follows sibling links
+            repairs.cut.push((
+                addr + shape.right_sibling_offset() as u64,
+                UNDEF.to_le_bytes().to_vec(),
+            ));
         }
         let keys: Vec<ChunkKey> = n.keys[..keep]
             .iter()
@@ -460,4 +472,18 @@ fn continue_tree(
     }
     edge.reverse();
     Ok(BTreeAppender::from_edge(shape, sentinel, edge))
+}
+
+/// The room a reopened object's chunk 0 may use when it is rewritten: up to the next
+/// referenced structure (the bytes before it are free: unreferenced padding or the
+/// capacity reserved at creation), within its 512-byte sector and at most 512 bytes.
+fn reopened_capacity(starts: &[u64], addr: u64, len: u64) -> usize {
+    let sector_end = (addr / 512 + 1) * 512;
+    let next = starts
+        .get(starts.partition_point(|&s| s <= addr))
+        .copied()
+        .unwrap_or(u64::MAX);
+    (next.min(sector_end) - addr)
+        .max(len)
+        .min(super::header::MAX_CHUNK0 as u64) as usize
 }
