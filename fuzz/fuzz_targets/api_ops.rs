@@ -63,6 +63,11 @@ enum Op {
     Crash {
         at: u16,
     },
+    /// Close (cleanly, or by a crash after the last storage operation) and reopen with
+    /// `open_append_in`, then go on with handles opened anew.
+    Reopen {
+        crash: bool,
+    },
 }
 
 #[derive(Arbitrary, Debug, Clone, PartialEq)]
@@ -75,13 +80,14 @@ enum AttrValue {
 /// A group of the model: created after `gen` commits had completed.
 struct GroupM {
     path: String,
-    handle: Group,
+    handle: Option<Group>,
     gen: u32,
 }
 
 struct DsM {
     path: String,
-    handle: Dataset<u16>,
+    /// `None` when a reopened file would not give one back.
+    handle: Option<Dataset<u16>>,
     gen: u32,
     kind: Kind,
 }
@@ -245,6 +251,65 @@ fn check_state(bytes: &[u8], m: &Model, committed: u32, label: &str) {
     }
 }
 
+/// After a reopen: the model becomes what the reopened state holds (it was checked
+/// against the model first): objects created since the last commit may be missing,
+/// frame datasets may hold more frames than committed, and fixed datasets values
+/// written since. Everything left is committed (generation 0) and gets a new handle.
+fn resync(m: &mut Model, file: &File, state: &[u8], label: &str) {
+    let f = read::File::parse(state).unwrap_or_else(|e| panic!("{label}: parse: {e}"));
+    m.groups.retain(|g| f.group(&g.path).is_ok());
+    for g in &mut m.groups {
+        g.gen = 0;
+        g.handle = if g.path == "/" {
+            Some(file.root())
+        } else {
+            file.group(&g.path).ok()
+        };
+        assert!(
+            g.handle.is_some(),
+            "{label}: reopened file lacks group {}",
+            g.path
+        );
+    }
+    m.attrs.retain(|a| {
+        f.get(&a.object)
+            .ok()
+            .and_then(|o| o.attr(&a.name))
+            .is_some()
+    });
+    for a in &mut m.attrs {
+        a.gen = 0;
+    }
+    m.datasets.retain(|d| f.dataset(&d.path).is_ok());
+    for d in &mut m.datasets {
+        d.gen = 0;
+        let raw = f.dataset_bytes(&d.path).expect("checked");
+        let vals: Vec<u16> = raw
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        match &mut d.kind {
+            Kind::Frames { appended, .. } => {
+                appended.truncate(vals.len());
+                assert_eq!(*appended, vals, "{label}: {}", d.path);
+            }
+            Kind::Fixed { data, written, .. } => {
+                *data = vals;
+                written.iter_mut().for_each(|w| *w = 0);
+            }
+        }
+        d.handle = file.open_dataset::<u16>(&d.path).ok();
+        if matches!(d.kind, Kind::Frames { .. }) {
+            assert!(
+                d.handle.is_some(),
+                "{label}: cannot reopen {}: {:?}",
+                d.path,
+                file.open_dataset::<u16>(&d.path).err()
+            );
+        }
+    }
+}
+
 /// The length of a frame dataset when commit `gen` (0-based) completed: crash states
 /// that include that commit hold at least these frames.
 struct FrameCommit {
@@ -254,14 +319,14 @@ struct FrameCommit {
 }
 
 fuzz_target!(|ops: Vec<Op>| {
-    let rec = RecordingStorage::new();
-    let Ok(file) = File::options().create_in(rec.clone()) else {
+    let mut rec = RecordingStorage::new();
+    let Ok(mut file) = File::options().create_in(rec.clone()) else {
         return;
     };
     let mut m = Model {
         groups: vec![GroupM {
             path: "/".into(),
-            handle: file.root(),
+            handle: Some(file.root()),
             gen: 0,
         }],
         datasets: Vec::new(),
@@ -292,11 +357,12 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::CreateGroup { parent, name } => {
                 let p = &m.groups[usize::from(parent) % m.groups.len()];
                 let name = format!("g{}", name % 6);
-                if let Ok(h) = p.handle.create_group(&name) {
+                let Some(ph) = &p.handle else { continue };
+                if let Ok(h) = ph.create_group(&name) {
                     let path = h.path();
                     m.groups.push(GroupM {
                         path,
-                        handle: h,
+                        handle: Some(h),
                         gen: m.gen(),
                     });
                 }
@@ -325,7 +391,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 if let Ok(h) = b.create() {
                     m.datasets.push(DsM {
                         path,
-                        handle: h,
+                        handle: Some(h),
                         gen: m.gen(),
                         kind: Kind::Frames {
                             frame: elems as usize,
@@ -369,7 +435,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 if let Ok(h) = b.create() {
                     m.datasets.push(DsM {
                         path,
-                        handle: h,
+                        handle: Some(h),
                         gen: m.gen(),
                         kind: Kind::Fixed {
                             shape,
@@ -385,6 +451,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
                 let i = usize::from(ds) % m.datasets.len();
                 let d = &mut m.datasets[i];
+                let Some(h) = &d.handle else { continue };
                 if let Kind::Frames { frame, appended } = &mut d.kind {
                     let k = usize::from(frames % 5);
                     if total_elems + k * *frame > 1 << 16 {
@@ -392,7 +459,7 @@ fuzz_target!(|ops: Vec<Op>| {
                     }
                     let base = appended.len();
                     let data: Vec<u16> = (0..k * *frame).map(|j| value(seed, base + j)).collect();
-                    if d.handle.append(&data).is_ok() {
+                    if h.append(&data).is_ok() {
                         total_elems += data.len();
                         appended.extend_from_slice(&data);
                     }
@@ -410,6 +477,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 let i = usize::from(ds) % m.datasets.len();
                 let gen = m.gen();
                 let d = &mut m.datasets[i];
+                let Some(h) = &d.handle else { continue };
                 let Kind::Fixed {
                     shape,
                     data,
@@ -430,7 +498,7 @@ fuzz_target!(|ops: Vec<Op>| {
                     .collect();
                 let n: u64 = ct.iter().product();
                 let vals: Vec<u16> = (0..n as usize).map(|j| value(seed, j)).collect();
-                if d.handle.write_region(&st, &ct, &vals).is_ok() {
+                if h.write_region(&st, &ct, &vals).is_ok() {
                     // row-major odometer over the region
                     let mut idx = vec![0u64; rank];
                     for &v in &vals {
@@ -459,10 +527,14 @@ fuzz_target!(|ops: Vec<Op>| {
                 let ng = m.groups.len();
                 let t = usize::from(target) % (ng + m.datasets.len());
                 let (object, w) = if t < ng {
-                    (m.groups[t].path.clone(), m.groups[t].handle.attr(&name))
+                    let Some(h) = &m.groups[t].handle else {
+                        continue;
+                    };
+                    (m.groups[t].path.clone(), h.attr(&name))
                 } else {
                     let d = &m.datasets[t - ng];
-                    (d.path.clone(), d.handle.attr(&name))
+                    let Some(h) = &d.handle else { continue };
+                    (d.path.clone(), h.attr(&name))
                 };
                 let r = match &v {
                     AttrValue::U32(x) => w.write_scalar(*x),
@@ -505,6 +577,59 @@ fuzz_target!(|ops: Vec<Op>| {
                 let label = format!("step {step}, crash after {n} of {} storage ops", ops.len());
                 check_state(&state, &m, committed, &label);
                 check_frames(&state, &frame_commits, &m, committed, &label);
+            }
+            Op::Reopen { crash } => {
+                let (state, committed, label) = if crash {
+                    // a kill now: the storage holds every write so far
+                    let ops = rec.ops();
+                    let label = format!("step {step}, reopen after a crash at {}", ops.len());
+                    (rec.bytes(), m.gen(), label)
+                } else {
+                    let closed = std::mem::replace(
+                        &mut file,
+                        File::options()
+                            .create_in(RecordingStorage::new())
+                            .expect("in memory"),
+                    );
+                    if closed.finish().is_err() {
+                        return;
+                    }
+                    (
+                        rec.bytes(),
+                        m.gen() + 1,
+                        format!("step {step}, reopen after finish"),
+                    )
+                };
+                check_state(&state, &m, committed, &label);
+                check_frames(&state, &frame_commits, &m, committed, &label);
+                if committed == 0 {
+                    // nothing committed: there may be no file at all
+                    return;
+                }
+                let mut next = RecordingStorage::new();
+                h5sink::Storage::write_at(&mut next, 0, &state).expect("in memory");
+                let reopened = File::options()
+                    .open_append_in(next.clone(), &state)
+                    .unwrap_or_else(|e| panic!("{label}: open_append_in: {e}"));
+                // the old writer's last words (its drop commits) go to the old storage,
+                // which is no longer looked at: as if the process had died
+                drop(std::mem::replace(&mut file, reopened));
+                rec = next;
+                resync(&mut m, &file, &state, &label);
+                m.commits = vec![1];
+                frame_commits.clear();
+                for (i, d) in m.datasets.iter().enumerate() {
+                    if let Kind::Frames { frame, appended } = &d.kind {
+                        if *frame > 0 {
+                            let frames = (appended.len() / frame) as u64;
+                            frame_commits.push(FrameCommit {
+                                ds: i,
+                                gen: 0,
+                                frames,
+                            });
+                        }
+                    }
+                }
             }
         }
     }
