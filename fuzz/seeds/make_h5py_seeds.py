@@ -23,7 +23,7 @@ with h5py.File("h5py-latest-chunked.hdf5", "w", libver="latest") as f:
     f.create_dataset("c", data=np.arange(40, dtype="<u2"), chunks=(8,),
                      maxshape=(None,), compression="gzip")
 
-# default libver: superblock v0, object header v1, symbol-table groups (unsupported)
+# default libver: superblock v0, object header v1, symbol-table groups
 with h5py.File("h5py-default.hdf5", "w") as f:
     f.attrs["a"] = 1
     f.create_dataset("d", data=np.arange(4, dtype="<u1"))
