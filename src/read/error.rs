@@ -49,6 +49,14 @@ pub enum Structure {
     GlobalHeap,
     /// A group, as a whole (offset: its object header).
     Group,
+    /// A symbol table message (0x11) of an old-style group.
+    SymbolTable,
+    /// A local heap ("HEAP") holding an old-style group's link names.
+    LocalHeap,
+    /// A version-1 B-tree node ("TREE", type 0) of an old-style group.
+    GroupBTreeNode,
+    /// A symbol table node ("SNOD") of an old-style group.
+    SymbolTableNode,
     /// A dataset, as a whole (offset: its object header).
     Dataset,
 }
@@ -78,6 +86,10 @@ impl Structure {
             Structure::ContiguousData => "contiguous raw data",
             Structure::GlobalHeap => "global heap collection",
             Structure::Group => "group",
+            Structure::SymbolTable => "symbol table message",
+            Structure::LocalHeap => "local heap",
+            Structure::GroupBTreeNode => "group B-tree node",
+            Structure::SymbolTableNode => "symbol table node",
             Structure::Dataset => "dataset",
         }
     }

@@ -1,5 +1,7 @@
 //! Version-2 object headers (format-notes §3.2): chunk 0 ("OHDR"), continuation
-//! chunks ("OCHK"), their checksums and the messages they hold.
+//! chunks ("OCHK"), their checksums and the messages they hold; and version-1 object
+//! headers (§3.1): a 16-byte prefix, 8-byte message headers and bare continuation
+//! chunks.
 
 use std::collections::HashSet;
 
@@ -45,8 +47,8 @@ pub(crate) fn read_header<'a>(src: &Source<'a>, addr: u64) -> Result<Header<'a>>
     const OH: Structure = Structure::ObjectHeader;
     let head = src.slice(OH, addr, 6)?;
     if &head[..4] != b"OHDR" {
-        if head[0] == 1 && head[1] == 0 {
-            return Err(unsupported(OH, addr, "version-1 object headers"));
+        if head[0] == 1 {
+            return read_header_v1(src, addr);
         }
         return Err(Error::BadSignature {
             structure: OH,
@@ -236,6 +238,141 @@ fn check_flags(m: &Msg<'_>) -> Result<()> {
             Structure::Message(m.kind),
             m.offset,
             "an unknown message type marked fail-if-unknown",
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a version-1 object header at `addr`, following its continuation chunks.
+fn read_header_v1<'a>(src: &Source<'a>, addr: u64) -> Result<Header<'a>> {
+    const OH: Structure = Structure::ObjectHeader;
+    const OC: Structure = Structure::ContinuationChunk;
+    let prefix = src.slice(OH, addr, 16)?;
+    if prefix[1] != 0 {
+        return Err(malformed(
+            OH,
+            addr,
+            format!(
+                "reserved byte {:#04x} after the version is not 0",
+                prefix[1]
+            ),
+        ));
+    }
+    let size = u64::from(u32::from_le_bytes([
+        prefix[8], prefix[9], prefix[10], prefix[11],
+    ]));
+    let area = src.slice(OH, addr + 16, size)?;
+    let mut header = Header {
+        msgs: Vec::new(),
+        chunks: vec![(OH, addr, 16 + size)],
+    };
+    let mut pending: std::collections::VecDeque<(u64, u64, u64)> = Default::default();
+    let mut seen: HashSet<u64> = HashSet::new();
+    seen.insert(addr);
+    let mut budget = src.eof().saturating_sub(16 + size);
+    parse_messages_v1(
+        src,
+        OH,
+        addr,
+        area,
+        addr + 16,
+        &mut header.msgs,
+        &mut pending,
+    )?;
+    while let Some((msg_off, caddr, clen)) = pending.pop_front() {
+        if !seen.insert(caddr) {
+            return Err(malformed(
+                Structure::Continuation,
+                msg_off,
+                format!("continuation chunk at {caddr:#x} is referenced twice"),
+            ));
+        }
+        let c = src.slice(OC, caddr, clen)?;
+        if clen > budget {
+            return Err(malformed(
+                Structure::Continuation,
+                msg_off,
+                "continuation chunks add up to more than the file size",
+            ));
+        }
+        budget -= clen;
+        header.chunks.push((OC, caddr, clen));
+        parse_messages_v1(src, OC, caddr, c, caddr, &mut header.msgs, &mut pending)?;
+    }
+    Ok(header)
+}
+
+/// Splits one version-1 chunk into messages (8-byte headers, 8-aligned bodies);
+/// queues continuation chunks. Message types above 0xff are unknown to this reader
+/// and skipped unless marked fail-if-unknown.
+fn parse_messages_v1<'a>(
+    src: &Source<'a>,
+    structure: Structure,
+    chunk_addr: u64,
+    area: &'a [u8],
+    area_addr: u64,
+    out: &mut Vec<Msg<'a>>,
+    pending: &mut std::collections::VecDeque<(u64, u64, u64)>,
+) -> Result<()> {
+    let mut c = Cursor::new(area, chunk_addr, structure, src.sizes);
+    while c.remaining() >= 8 {
+        let kind = c.u16()?;
+        let size = c.u16()?;
+        let flags = c.u8()?;
+        c.skip(3)?;
+        let offset = area_addr + c.pos() as u64;
+        if usize::from(size) > c.remaining() {
+            return Err(malformed(
+                structure,
+                chunk_addr,
+                format!(
+                    "message 0x{kind:02x} at {:#x} declares {size} bytes but only {} remain in the chunk",
+                    offset,
+                    c.remaining()
+                ),
+            ));
+        }
+        if size % 8 != 0 {
+            return Err(malformed(
+                structure,
+                chunk_addr,
+                format!("message 0x{kind:02x} at {offset:#x}: size {size} is not a multiple of 8"),
+            ));
+        }
+        let body = c.bytes(usize::from(size))?;
+        let Ok(kind) = u8::try_from(kind) else {
+            if flags & FLAG_FAIL_IF_UNKNOWN != 0 {
+                return Err(unsupported(
+                    Structure::Message(0xff),
+                    offset,
+                    "an unknown message type marked fail-if-unknown",
+                ));
+            }
+            continue;
+        };
+        let m = Msg {
+            kind,
+            flags,
+            offset,
+            body,
+        };
+        check_flags(&m)?;
+        if kind == msg_type::CONTINUATION {
+            let mut b = Cursor::new(body, offset, Structure::Continuation, src.sizes);
+            let addr = b.addr()?;
+            let len = b.length()?;
+            pending.push_back((offset, addr, len));
+        }
+        out.push(m);
+    }
+    if c.remaining() != 0 {
+        return Err(malformed(
+            structure,
+            chunk_addr,
+            format!(
+                "{} bytes after the last message are too few for a message header",
+                c.remaining()
+            ),
         ));
     }
     Ok(())

@@ -1,8 +1,9 @@
 //! A bounds-checked reader of the files h5sink writes: the writer's own verifier,
 //! and the base of `h5sink check` and reopen-for-append.
 //!
-//! It reads superblock v2/v3, version-2 object headers (with continuation chunks),
-//! new-style groups of hard links, attributes (variable-length strings through the
+//! It reads superblock v0–v3, version-1 and version-2 object headers (with
+//! continuation chunks), new-style groups of hard links, old-style groups (symbol
+//! tables, as libhdf5 writes them by default), attributes (variable-length strings through the
 //! global heap), and datasets with compact, contiguous or chunked storage (layout
 //! v3, v1 B-tree chunk index, the filters h5sink writes) — every structure h5sink
 //! writes, and the same structures when libhdf5 writes them. It works on the whole
@@ -56,6 +57,7 @@ mod error;
 mod header;
 mod heap;
 mod message;
+mod stab;
 mod superblock;
 #[cfg(test)]
 mod tests;
@@ -467,8 +469,8 @@ fn parse_object<'a>(
     for m in &h.msgs {
         match m.kind {
             // dataspace, link info, datatype, old fill, fill, layout, group info,
-            // filters, attribute info: at most one each
-            0x01..=0x05 | 0x08 | 0x0a | 0x0b | 0x15 => {
+            // filters, symbol table, attribute info: at most one each
+            0x01..=0x05 | 0x08 | 0x0a | 0x0b | 0x11 | 0x15 => {
                 if m.flags & 0x02 != 0 {
                     return Err(error::unsupported(
                         Structure::Message(m.kind),
@@ -512,13 +514,6 @@ fn parse_object<'a>(
                 }
                 Err(e) => errors.push(e),
             },
-            0x11 => {
-                return Err(error::unsupported(
-                    Structure::Message(m.kind),
-                    m.offset,
-                    "old-style groups (symbol tables)",
-                ))
-            }
             _ => {}
         }
     }
@@ -526,6 +521,39 @@ fn parse_object<'a>(
         message::decode_attribute_info(&mut cursor(m, Structure::AttributeInfo))?;
     }
     let path = path.to_string();
+    if let Some(m) = one.get(&0x11) {
+        if one.contains_key(&0x02) || one.contains_key(&0x01) || one.contains_key(&0x08) {
+            return Err(malformed(
+                Structure::ObjectHeader,
+                addr,
+                "a symbol table message with link info or dataset messages",
+            ));
+        }
+        if let Some(l) = links.first() {
+            return Err(malformed(
+                Structure::Link,
+                l.offset,
+                "a link message in an old-style group",
+            ));
+        }
+        for l in stab::read_links(src, m.body, m.offset, extents)? {
+            if links.iter().any(|x: &Link| x.name == l.name) {
+                errors.push(Error::DuplicateLink {
+                    structure: Structure::Group,
+                    offset: addr,
+                    name: l.name,
+                });
+            } else {
+                links.push(l);
+            }
+        }
+        return Ok(Object::Group(Group {
+            path,
+            addr,
+            links,
+            attrs,
+        }));
+    }
     if let Some(m) = one.get(&0x02) {
         message::decode_link_info(&mut cursor(m, Structure::LinkInfo))?;
         let gi = one.get(&0x0a).ok_or_else(|| {

@@ -1,4 +1,4 @@
-//! Superblock versions 2 and 3 (format-notes §1.2, §1.3).
+//! Superblock versions 0 and 1 (format-notes §1.1) and 2 and 3 (§1.2, §1.3).
 
 use super::bytes::{verify_checksum, Cursor};
 use super::error::{malformed, unsupported, Error, Result, Structure};
@@ -9,7 +9,7 @@ use crate::format::SIGNATURE;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Superblock {
-    /// Superblock version: 2 or 3.
+    /// Superblock version: 0, 1, 2 or 3.
     pub version: u8,
     /// Address and length widths of the whole file.
     pub sizes: Sizes,
@@ -19,9 +19,14 @@ pub struct Superblock {
     pub eof: u64,
     /// Address of the root group's object header.
     pub root: u64,
-    /// Bytes the superblock occupies (48 with 8-byte addresses).
+    /// Bytes the superblock occupies (48 with 8-byte addresses for versions 2 and 3;
+    /// 96 or 100 for versions 0 and 1).
     pub len: u64,
 }
+
+/// libhdf5's group leaf-node K, group internal-node K and chunk internal-node K
+/// defaults; version 0 superblocks imply the chunk K.
+const CHUNK_K_DEFAULT: u16 = 32;
 
 const S: Structure = Structure::Superblock;
 
@@ -51,13 +56,7 @@ impl Superblock {
         let version = bytes[8];
         match version {
             2 | 3 => {}
-            0 | 1 => {
-                return Err(unsupported(
-                    S,
-                    0,
-                    "superblock version 0/1 (symbol-table root group)",
-                ))
-            }
+            0 | 1 => return parse_v0(bytes, version),
             v => {
                 return Err(Error::BadVersion {
                     structure: S,
@@ -151,4 +150,127 @@ impl Superblock {
             len: len as u64,
         })
     }
+}
+
+/// Checks an address or length width.
+fn check_width(what: &str, w: u8) -> Result<()> {
+    match w {
+        2 | 4 | 8 => Ok(()),
+        16 | 32 => Err(unsupported(S, 0, "16- or 32-byte addresses or lengths")),
+        _ => Err(malformed(
+            S,
+            0,
+            format!("{what} {w} is not 2, 4, 8, 16 or 32"),
+        )),
+    }
+}
+
+/// Superblock versions 0 and 1 (no checksum; the root group is a symbol table entry).
+fn parse_v0(bytes: &[u8], version: u8) -> Result<Superblock> {
+    let short = |needed: usize| Error::Short {
+        structure: S,
+        offset: 0,
+        needed: needed as u64,
+        available: bytes.len() as u64,
+    };
+    if bytes.len() < 24 {
+        return Err(short(24));
+    }
+    for (what, at) in [
+        ("free-space storage version", 9),
+        ("root group symbol table entry version", 10),
+        ("shared header message format version", 12),
+    ] {
+        if bytes[at] != 0 {
+            return Err(malformed(S, 0, format!("{what} {} is not 0", bytes[at])));
+        }
+    }
+    let (o, l) = (bytes[13], bytes[14]);
+    check_width("size of offsets", o)?;
+    check_width("size of lengths", l)?;
+    let sizes = Sizes {
+        offsets: o,
+        lengths: l,
+    };
+    let leaf_k = u16::from_le_bytes([bytes[16], bytes[17]]);
+    let internal_k = u16::from_le_bytes([bytes[18], bytes[19]]);
+    if leaf_k == 0 || internal_k == 0 {
+        return Err(malformed(
+            S,
+            0,
+            format!("group leaf K {leaf_k} or internal K {internal_k} is 0"),
+        ));
+    }
+    let flags = u32::from_le_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+    if flags & !0x07 != 0 {
+        return Err(malformed(
+            S,
+            0,
+            format!("consistency flags {flags:#x} have bits outside 0x07"),
+        ));
+    }
+    let mut at = 24;
+    let mut chunk_k = CHUNK_K_DEFAULT;
+    if version == 1 {
+        if bytes.len() < 28 {
+            return Err(short(28));
+        }
+        chunk_k = u16::from_le_bytes([bytes[24], bytes[25]]);
+        if chunk_k == 0 {
+            return Err(malformed(S, 0, "chunk B-tree internal K is 0"));
+        }
+        at = 28;
+    }
+    let (ou, lu) = (usize::from(o), usize::from(l));
+    // four addresses, then the root symbol table entry
+    let len = at + 4 * ou + lu + ou + 8 + 16;
+    if bytes.len() < len {
+        return Err(short(len));
+    }
+    let mut c = Cursor::new(&bytes[at..len], at as u64, S, sizes);
+    let base = c.addr()?;
+    let ext = c.addr()?;
+    let eof = c.addr()?;
+    let driver = c.addr()?;
+    c.length()?; // root entry: name offset
+    let root = c.addr()?;
+    if base != 0 {
+        return Err(unsupported(
+            S,
+            0,
+            "a base address other than 0 (user block)",
+        ));
+    }
+    if ext != UNDEF {
+        return Err(unsupported(S, 0, "a superblock extension"));
+    }
+    if driver != UNDEF {
+        return Err(unsupported(S, 0, "a driver information block"));
+    }
+    if chunk_k != CHUNK_K_DEFAULT {
+        return Err(unsupported(S, 0, "a chunk B-tree K other than 32"));
+    }
+    if eof == UNDEF || eof < len as u64 {
+        return Err(malformed(
+            S,
+            0,
+            format!("end-of-file address {eof:#x} lies inside the superblock"),
+        ));
+    }
+    if (bytes.len() as u64) < eof {
+        return Err(Error::ShortFile {
+            structure: S,
+            offset: 0,
+            eof,
+            file_len: bytes.len() as u64,
+        });
+    }
+    Ok(Superblock {
+        version,
+        sizes,
+        flags: flags as u8,
+        eof,
+        root,
+        len: len as u64,
+    })
 }
