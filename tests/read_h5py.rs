@@ -346,3 +346,19 @@ fn corrupt_default_files_never_panic() {
     }
     assert!(rejected > 1000, "{rejected}");
 }
+
+/// Reopening such a file for append is refused with a clear message, the file
+/// untouched.
+#[test]
+fn default_libver_files_are_not_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path());
+    let path = dir.path().join("default.h5");
+    let before = std::fs::read(&path).unwrap();
+    let e = h5sink::File::options()
+        .open_append(&path)
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("superblock version 0/1"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}

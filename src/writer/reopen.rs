@@ -76,6 +76,12 @@ impl Inner {
         }
         let f = read::File::parse(bytes).map_err(|e| refuse(e.to_string()))?;
         let sb = f.superblock();
+        if sb.version < 2 {
+            return Err(refuse(
+                "superblock version 0/1 (libhdf5's default format: version-1 object headers, \
+                 symbol-table groups) can be read but not appended to",
+            ));
+        }
         if sb.sizes != Sizes::DEFAULT || sb.flags != 0 {
             return Err(refuse(
                 "only 8-byte addresses and lengths and a superblock without flags are supported",
