@@ -355,10 +355,9 @@ fn default_libver_files_are_not_reopened() {
     generate(dir.path());
     let path = dir.path().join("default.h5");
     let before = std::fs::read(&path).unwrap();
-    let e = h5sink::File::options()
-        .open_append(&path)
-        .err()
-        .expect("refused");
+    let Err(e) = h5sink::File::options().open_append(&path) else {
+        panic!("reopening a superblock v0 file for append should be refused");
+    };
     assert!(e.to_string().contains("superblock version 0/1"), "{e}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
