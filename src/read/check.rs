@@ -258,7 +258,7 @@ impl<'a> File<'a> {
                     None => {}
                 },
                 Layout::Chunked { .. } => {
-                    let tree = tree_of(ds).expect("chunked");
+                    let tree = tree_of(ds, self.superblock.chunk_k).expect("chunked");
                     let dims = ds.dims();
                     let rank = dims.len();
                     let grid: Vec<u64> = dims

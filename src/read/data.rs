@@ -9,7 +9,6 @@ use super::error::{unsupported, Error, Result, Structure};
 use super::heap::{self, Heaps};
 use super::{Dataset, Datatype, File, Layout};
 use crate::filters::{Filter, Pipeline};
-use crate::format::btree_v1::CHUNK_K;
 use crate::format::filter_pipeline::{
     FILTER_BITSHUFFLE, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZ4, FILTER_SHUFFLE,
 };
@@ -37,7 +36,7 @@ pub(crate) struct Tree {
 }
 
 /// The tree parameters of a chunked dataset (`None` for other layouts).
-pub(crate) fn tree_of(ds: &Dataset) -> Option<Tree> {
+pub(crate) fn tree_of(ds: &Dataset, k: u16) -> Option<Tree> {
     let Layout::Chunked {
         btree,
         chunk,
@@ -53,7 +52,7 @@ pub(crate) fn tree_of(ds: &Dataset) -> Option<Tree> {
     let chunk_bytes = dims.iter().product();
     Some(Tree {
         shape: Shape {
-            k: usize::from(CHUNK_K),
+            k: usize::from(k),
             ndims: dims.len(),
             dims,
         },
@@ -117,7 +116,7 @@ impl<'a> File<'a> {
     /// on cycles; key order, range and level problems do not stop the listing (see
     /// [`File::check`]). Other layouts are a [`Error::WrongKind`].
     pub fn chunk_index(&self, ds: &Dataset) -> Result<Vec<ChunkEntry>> {
-        let tree = tree_of(ds).ok_or_else(|| Error::WrongKind {
+        let tree = tree_of(ds, self.superblock.chunk_k).ok_or_else(|| Error::WrongKind {
             structure: Structure::Dataset,
             offset: ds.addr,
             path: ds.path.clone(),
@@ -193,7 +192,7 @@ impl<'a> File<'a> {
                 .slice(Structure::ContiguousData, *a, *size)?
                 .to_vec()),
             Layout::Chunked { .. } => {
-                let tree = tree_of(ds).expect("chunked");
+                let tree = tree_of(ds, self.superblock.chunk_k).expect("chunked");
                 if tree.chunk_bytes > limit {
                     return Err(Error::TooLarge {
                         structure: Structure::Dataset,

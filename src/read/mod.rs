@@ -766,7 +766,7 @@ impl<'a> File<'a> {
 
     /// The chunk B-tree node at `addr` of chunked dataset `ds`.
     pub(crate) fn raw_node(&self, ds: &Dataset, addr: u64) -> Result<RawNode> {
-        let tree = data::tree_of(ds).ok_or(Error::Unsupported {
+        let tree = data::tree_of(ds, self.superblock.chunk_k).ok_or(Error::Unsupported {
             structure: Structure::BTreeNode,
             offset: addr,
             feature: "a B-tree of a dataset that is not chunked",

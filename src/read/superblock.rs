@@ -19,13 +19,16 @@ pub struct Superblock {
     pub eof: u64,
     /// Address of the root group's object header.
     pub root: u64,
+    /// The chunk B-tree's K (half the maximum children of a node): 32, unless a
+    /// version 1 superblock says otherwise.
+    pub chunk_k: u16,
     /// Bytes the superblock occupies (48 with 8-byte addresses for versions 2 and 3;
     /// 96 or 100 for versions 0 and 1).
     pub len: u64,
 }
 
-/// libhdf5's group leaf-node K, group internal-node K and chunk internal-node K
-/// defaults; version 0 superblocks imply the chunk K.
+/// libhdf5's default chunk B-tree K, implied by superblock versions 0, 2 and 3
+/// (without a superblock extension).
 const CHUNK_K_DEFAULT: u16 = 32;
 
 const S: Structure = Structure::Superblock;
@@ -147,6 +150,7 @@ impl Superblock {
             flags,
             eof,
             root,
+            chunk_k: CHUNK_K_DEFAULT,
             len: len as u64,
         })
     }
@@ -247,9 +251,6 @@ fn parse_v0(bytes: &[u8], version: u8) -> Result<Superblock> {
     if driver != UNDEF {
         return Err(unsupported(S, 0, "a driver information block"));
     }
-    if chunk_k != CHUNK_K_DEFAULT {
-        return Err(unsupported(S, 0, "a chunk B-tree K other than 32"));
-    }
     if eof == UNDEF || eof < len as u64 {
         return Err(malformed(
             S,
@@ -271,6 +272,7 @@ fn parse_v0(bytes: &[u8], version: u8) -> Result<Superblock> {
         flags: flags as u8,
         eof,
         root,
+        chunk_k,
         len: len as u64,
     })
 }

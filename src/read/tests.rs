@@ -1616,3 +1616,77 @@ fn shortcut_matches_lookups_on_damaged_trees() {
         b[at] = old;
     }
 }
+
+/// A version 0 or 1 superblock (format-notes §1.1) of `len` bytes in a file of
+/// `len + 16` bytes; version 1 stores the chunk K `k`.
+fn superblock_v01(version: u8, k: u16) -> Vec<u8> {
+    let mut b = crate::format::SIGNATURE.to_vec();
+    b.extend_from_slice(&[version, 0, 0, 0, 0, 8, 8, 0]);
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(&0u32.to_le_bytes());
+    if version == 1 {
+        b.extend_from_slice(&k.to_le_bytes());
+        b.extend_from_slice(&[0, 0]);
+    }
+    let len = b.len() as u64 + 32 + 40;
+    for a in [0, UNDEF, len + 16, UNDEF] {
+        b.extend_from_slice(&a.to_le_bytes());
+    }
+    // root entry: name offset, header address, cache type 1, reserved, scratch
+    b.extend_from_slice(&0u64.to_le_bytes());
+    b.extend_from_slice(&len.to_le_bytes());
+    b.extend_from_slice(&1u32.to_le_bytes());
+    b.extend_from_slice(&[0; 4 + 16]);
+    b.extend_from_slice(&[0; 16]);
+    b
+}
+
+#[test]
+fn superblock_v0_v1_fields_and_errors() {
+    let v0 = superblock_v01(0, 0);
+    let sb = Superblock::parse(&v0).unwrap();
+    assert_eq!((sb.version, sb.len, sb.root, sb.eof), (0, 96, 96, 112));
+    assert_eq!(sb.chunk_k, 32);
+    let v1 = superblock_v01(1, 64);
+    let sb = Superblock::parse(&v1).unwrap();
+    assert_eq!((sb.version, sb.len, sb.root, sb.chunk_k), (1, 100, 100, 64));
+    assert!(Superblock::parse(&superblock_v01(1, 0))
+        .unwrap_err()
+        .to_string()
+        .contains("chunk B-tree internal K is 0"));
+
+    let mut fs = v0.clone();
+    fs[9] = 1; // free-space version
+    assert!(matches!(
+        Superblock::parse(&fs).unwrap_err(),
+        Error::Malformed {
+            structure: Structure::Superblock,
+            ..
+        }
+    ));
+    let mut k0 = v0.clone();
+    k0[16] = 0; // group leaf K
+    assert!(Superblock::parse(&k0).is_err());
+    let mut fl = v0.clone();
+    fl[20] = 0x08;
+    assert!(Superblock::parse(&fl).is_err());
+    let mut drv = v0.clone();
+    drv[48..56].copy_from_slice(&200u64.to_le_bytes()); // driver info block
+    assert!(matches!(
+        Superblock::parse(&drv).unwrap_err(),
+        Error::Unsupported { .. }
+    ));
+    let mut eof = v0.clone();
+    eof[40..48].copy_from_slice(&4096u64.to_le_bytes());
+    assert!(matches!(
+        Superblock::parse(&eof).unwrap_err(),
+        Error::ShortFile { .. }
+    ));
+    for n in [12, 20, 50, 95] {
+        assert!(matches!(
+            Superblock::parse(&v0[..n]).unwrap_err(),
+            Error::Short { .. }
+        ));
+    }
+}
