@@ -361,3 +361,41 @@ fn default_libver_files_are_not_reopened() {
     assert!(e.to_string().contains("superblock version 0/1"), "{e}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+/// Damaged old-style group structures are errors naming the structure and where
+/// it starts.
+#[test]
+fn damaged_group_structures_are_named() {
+    use h5sink::read::Structure;
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path());
+    let good = std::fs::read(dir.path().join("default.h5")).unwrap();
+    let find = |sig: &[u8], next: Option<u8>| {
+        (0..good.len() - 5)
+            .find(|&i| &good[i..i + 4] == sig && next.is_none_or(|n| good[i + 4] == n))
+            .unwrap_or_else(|| panic!("no {sig:?} in the file"))
+    };
+    for (sig, next, structure) in [
+        (&b"SNOD"[..], None, Structure::SymbolTableNode),
+        (b"HEAP", None, Structure::LocalHeap),
+        (b"TREE", Some(0), Structure::GroupBTreeNode),
+    ] {
+        let at = find(sig, next);
+        let mut b = good.clone();
+        b[at] ^= 0x20;
+        let e = read::File::parse(&b)
+            .err()
+            .unwrap_or_else(|| panic!("{sig:?}"));
+        assert_eq!(e.structure(), structure, "{e}");
+        assert_eq!(e.offset(), at as u64, "{e}");
+        assert!(!read::verify(&b).is_ok());
+    }
+    // the root's version-1 header: a message size that is not a multiple of 8
+    let f = read::File::parse(&good).unwrap();
+    let root = f.root().addr as usize;
+    let mut b = good.clone();
+    b[root + 16 + 2] -= 1;
+    let e = read::File::parse(&b).err().expect("misaligned message");
+    assert_eq!(e.structure(), Structure::ObjectHeader, "{e}");
+    assert!(e.to_string().contains("multiple of 8"), "{e}");
+}
