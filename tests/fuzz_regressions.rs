@@ -132,7 +132,8 @@ fn kept_fuzz_inputs_do_not_panic_or_hang() {
 #[ignore = "writer bug found by fuzzing: reopen + grow the last object header"]
 fn reopened_last_header_does_not_grow_over_new_objects() {
     use h5sink::{File, MemStorage};
-    let cases: [(&str, fn(&File)); 3] = [
+    type Case = (&'static str, fn(&File));
+    let cases: [Case; 3] = [
         ("a group", |f| {
             f.create_group("/g0").unwrap();
         }),
