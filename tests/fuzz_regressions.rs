@@ -125,11 +125,9 @@ fn kept_fuzz_inputs_do_not_panic_or_hang() {
 /// header with unused room after its declared length (an empty root group: 39 bytes
 /// declared in 64 allocated), then adding to it, gives a corrupt file. The allocator
 /// restarts at the reader's high-water mark (the declared end, 0x58) while the header
-/// keeps its old room and grows over what is allocated there. Ignored until the writer
-/// is fixed (src/writer/reopen.rs: `Space::new(high_water, …)` versus
-/// `reopened_capacity`).
+/// keeps its old room and grew over what is allocated there; reopen now starts
+/// allocating above every reopened header's room.
 #[test]
-#[ignore = "writer bug found by fuzzing: reopen + grow the last object header"]
 fn reopened_last_header_does_not_grow_over_new_objects() {
     use h5sink::{File, MemStorage};
     type Case = (&'static str, fn(&File));

@@ -189,6 +189,15 @@ impl Inner {
             }
             inner.barrier()?;
         }
+        // the room each reopened header may grow into is not free space
+        let reserved = inner
+            .objects
+            .iter()
+            .map(|o| o.addr + o.capacity as u64)
+            .max()
+            .unwrap_or(0);
+        let next = high_water.max(reserved).div_ceil(8) * 8;
+        inner.space = Space::new(next, sb.eof.max(next));
         for id in 0..inner.objects.len() {
             inner.load_partial_row(id, bytes)?;
         }
