@@ -134,7 +134,8 @@ pub fn decompress(data: &[u8], es: usize, max: usize) -> Result<Vec<u8>, FilterE
         return Err(bad("bitshuffle: bad sizes"));
     }
     let (n, block) = (total / es, (block_bytes / es).max(8));
-    let mut out = Vec::with_capacity(total);
+    // LZ4 expands at most 255:1: never reserve more than the input can produce
+    let mut out = Vec::with_capacity(total.min(data.len().saturating_mul(255)));
     let mut p = 12;
     let mut i = 0;
     while i < n {

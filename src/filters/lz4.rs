@@ -38,7 +38,8 @@ pub fn decompress(data: &[u8], max: usize) -> Result<Vec<u8>, FilterError> {
     if total > max || (block == 0 && total > 0) {
         return Err(FilterError::Lz4("bad sizes"));
     }
-    let mut out = Vec::with_capacity(total);
+    // LZ4 expands at most 255:1: never reserve more than the input can produce
+    let mut out = Vec::with_capacity(total.min(data.len().saturating_mul(255)));
     let mut p = 12;
     while out.len() < total {
         let want = block.min(total - out.len());
