@@ -2,20 +2,11 @@
 
 use h5sink::sink::testing::{FailingStorage, RecordingStorage};
 use h5sink::{Error, File};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("H5SINK_PYTHON") {
-        return p.into();
-    }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "no Python venv with h5py at {p:?}: run scripts/setup-test-env.sh"
-    );
-    p
-}
+mod common;
+use common::python;
 
 fn run_py(code: &str, args: &[&Path]) -> String {
     let out = Command::new(python())

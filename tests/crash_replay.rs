@@ -15,8 +15,11 @@
 
 use h5sink::sink::testing::{replay_power, Op, RecordingStorage};
 use h5sink::{Durability, File};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+mod common;
+use common::python;
 
 /// xorshift64*: deterministic randomness without a dependency.
 struct Rng(u64);
@@ -27,18 +30,6 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-}
-
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("H5SINK_PYTHON") {
-        return p.into();
-    }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "no Python venv with h5py at {p:?}: run scripts/setup-test-env.sh"
-    );
-    p
 }
 
 const FRAME: [u64; 2] = [6, 10];

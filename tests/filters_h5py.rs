@@ -6,20 +6,10 @@
 use h5sink::filters::{Filter, Pipeline};
 use h5sink::File;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("H5SINK_PYTHON") {
-        return p.into();
-    }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "no Python venv with h5py at {p:?}: run scripts/setup-test-env.sh"
-    );
-    p
-}
+mod common;
+use common::python;
 
 /// Runs `code` with `args`; asserts success; returns the output.
 fn py(code: &str, args: &[&str]) -> String {

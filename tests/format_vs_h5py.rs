@@ -1,19 +1,9 @@
 //! Our encoders against bytes that libhdf5 itself wrote (through h5py).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("H5SINK_PYTHON") {
-        return p.into();
-    }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "no Python venv with h5py at {p:?}: run scripts/setup-test-env.sh"
-    );
-    p
-}
+mod common;
+use common::python;
 
 fn h5py_file(code: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();

@@ -9,20 +9,11 @@
 
 use h5sink::read::{self, LinkTarget, SpaceKind};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("H5SINK_PYTHON") {
-        return p.into();
-    }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "no Python venv with h5py at {p:?}: run scripts/setup-test-env.sh"
-    );
-    p
-}
+mod common;
+use common::python;
 
 /// Writes `default.h5` into `dir` with h5py's defaults and prints a manifest of
 /// what h5py reads back: one line per object, values as hex.

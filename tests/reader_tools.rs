@@ -3,20 +3,11 @@
 //! `visititems` walk them), and names at the message-size limit.
 
 use h5sink::{Error, File};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("H5SINK_PYTHON") {
-        return p.into();
-    }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "no Python venv with h5py at {p:?}: run scripts/setup-test-env.sh"
-    );
-    p
-}
+mod common;
+use common::python;
 
 fn py(code: &str, path: &Path) -> String {
     let out = Command::new(python())

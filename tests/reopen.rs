@@ -5,25 +5,16 @@
 
 use h5sink::sink::testing::{replay, replay_power, Op, RecordingStorage};
 use h5sink::{Durability, File, MemStorage};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+mod common;
+use common::python;
 
 fn frame(i: u64) -> Vec<u16> {
     (0..24u64)
         .map(|j| ((i * 1009 + j * 7) % 65521) as u16)
         .collect()
-}
-
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("H5SINK_PYTHON") {
-        return p.into();
-    }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "no Python venv with h5py at {p:?}: run scripts/setup-test-env.sh"
-    );
-    p
 }
 
 /// A run with a raw and a compressed dataset and commits at irregular points.
