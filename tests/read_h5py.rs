@@ -338,19 +338,47 @@ fn corrupt_default_files_never_panic() {
     assert!(rejected > 1000, "{rejected}");
 }
 
-/// Reopening such a file for append is refused with a clear message, the file
-/// untouched.
+/// Such a file reopens for append; opened and finished without changes, it stays
+/// byte for byte what libhdf5 wrote; then it is continued (tests/reopen_h5py.rs has
+/// more), soft links and a second hard link kept.
 #[test]
-fn default_libver_files_are_not_reopened() {
+fn default_libver_files_reopen_unchanged_and_continue() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path());
     let path = dir.path().join("default.h5");
     let before = std::fs::read(&path).unwrap();
-    let Err(e) = h5sink::File::options().open_append(&path) else {
-        panic!("reopening a superblock v0 file for append should be refused");
-    };
-    assert!(e.to_string().contains("superblock version 0/1"), "{e}");
+    let f = h5sink::File::options().open_append(&path).unwrap();
+    f.flush().unwrap();
+    f.finish().unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), before);
+    // then continued: /ext's last chunk row was never written (fill), frames follow it
+    let f = h5sink::File::options().open_append(&path).unwrap();
+    let ext = f.open_dataset::<i64>("/ext").unwrap();
+    for i in 13..18i64 {
+        ext.append(&[i, -i]).unwrap();
+    }
+    f.create_group("/added").unwrap();
+    f.finish().unwrap();
+    let code = format!(
+        "import h5py, numpy as np\nf = h5py.File({:?}, 'r')\ne = f['ext'][...]\n\
+         assert e.shape == (18, 2), e.shape\n\
+         assert e[10].tolist() == [99, 98] and e[11:13].tolist() == [[-1, -1]] * 2, e\n\
+         assert e[13:].tolist() == [[i, -i] for i in range(13, 18)], e\n\
+         assert f.get('soft', getlink=True).path == '/g/h' and f['zhard'].id == f['contig'].id\n\
+         assert isinstance(f['added'], h5py.Group) and len(f['many']) == 300\n\
+         print('continued ok')",
+        path.to_str().unwrap()
+    );
+    let out = std::process::Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("continued ok"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Damaged old-style group structures are errors naming the structure and where

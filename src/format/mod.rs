@@ -14,6 +14,7 @@ pub mod layout;
 pub mod link;
 pub mod object_header;
 pub mod superblock;
+pub mod symbol_table;
 
 pub use crate::encode::{Sizes, UNDEF};
 
@@ -46,6 +47,8 @@ pub mod msg_type {
     pub const ATTRIBUTE_INFO: u8 = 0x15;
     /// Object header continuation.
     pub const CONTINUATION: u8 = 0x10;
+    /// Symbol table (old-style groups).
+    pub const SYMBOL_TABLE: u8 = 0x11;
 }
 
 /// Object header message flag: the message is constant (never changes).

@@ -734,6 +734,12 @@ fn read_attribute(src: &Source<'_>, heaps: &mut Heaps, m: &Msg<'_>) -> Result<At
     Ok(a)
 }
 
+/// One message of an object header: type, flags, body, and the body's file offset.
+pub(crate) type RawMessage = (u8, u8, Vec<u8>, u64);
+
+/// An object header's messages and the (address, length) of each chunk.
+pub(crate) type RawHeader = (Vec<RawMessage>, Vec<(u64, u64)>);
+
 /// One node of a chunk B-tree as the writer needs it to continue a tree.
 pub(crate) struct RawNode {
     pub level: u8,
@@ -747,18 +753,14 @@ pub(crate) struct RawNode {
 }
 
 impl<'a> File<'a> {
-    /// The raw messages (type, flags, body) of the object header at `addr`, and the
-    /// (address, length) of each of its chunks, chunk 0 first.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn raw_header(
-        &self,
-        addr: u64,
-    ) -> Result<(Vec<(u8, u8, Vec<u8>)>, Vec<(u64, u64)>)> {
+    /// The raw messages of the object header at `addr`, and the (address, length) of
+    /// each of its chunks, chunk 0 first.
+    pub(crate) fn raw_header(&self, addr: u64) -> Result<RawHeader> {
         let h = header::read_header(&self.src, addr)?;
         let msgs = h
             .msgs
             .iter()
-            .map(|m| (m.kind, m.flags, m.body.to_vec()))
+            .map(|m| (m.kind, m.flags, m.body.to_vec(), m.offset))
             .collect();
         let chunks = h.chunks.iter().map(|c| (c.1, c.2)).collect();
         Ok((msgs, chunks))

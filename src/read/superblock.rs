@@ -22,6 +22,12 @@ pub struct Superblock {
     /// The chunk B-tree's K (half the maximum children of a node): 32, unless a
     /// version 1 superblock says otherwise.
     pub chunk_k: u16,
+    /// Old-style groups' K values (versions 0 and 1; libhdf5's defaults otherwise):
+    /// symbol table nodes hold up to `2 * group_leaf_k` entries and group B-tree
+    /// nodes up to `2 * group_k` children.
+    pub group_leaf_k: u16,
+    /// See [`Self::group_leaf_k`].
+    pub group_k: u16,
     /// Bytes the superblock occupies (48 with 8-byte addresses for versions 2 and 3;
     /// 96 or 100 for versions 0 and 1).
     pub len: u64,
@@ -151,6 +157,8 @@ impl Superblock {
             eof,
             root,
             chunk_k: CHUNK_K_DEFAULT,
+            group_leaf_k: 4,
+            group_k: 16,
             len: len as u64,
         })
     }
@@ -273,6 +281,8 @@ fn parse_v0(bytes: &[u8], version: u8) -> Result<Superblock> {
         eof,
         root,
         chunk_k,
+        group_leaf_k: leaf_k,
+        group_k: internal_k,
         len: len as u64,
     })
 }

@@ -31,6 +31,8 @@ pub(crate) type ObjId = usize;
 pub(crate) struct GroupState {
     pub links: Vec<(String, ObjId)>,
     pub index: HashMap<String, ObjId>,
+    /// Soft links (name, target path) of a reopened old-style group, kept as they are.
+    pub soft: Vec<(String, String)>,
 }
 
 /// What an object is.
@@ -57,6 +59,8 @@ pub(crate) struct Object {
     pub attrs: Vec<(String, Message)>,
     /// Group or dataset state.
     pub kind: Kind,
+    /// The patchable messages of a version-1 header (an object libhdf5 wrote).
+    pub legacy: Option<Box<super::legacy::LegacyHeader>>,
 }
 
 /// A global heap collection being filled; it is written at the next commit, before
@@ -91,6 +95,8 @@ pub(crate) struct Inner {
     gaps: Vec<(u64, u64)>,
     /// The superblock has been written (growth must then update its EOF).
     superblock_written: bool,
+    /// A version 0/1 superblock (a file libhdf5 wrote), patched rather than rewritten.
+    pub legacy: Option<super::legacy::LegacySuperblock>,
 }
 
 /// Where the root group's header goes: right after the 48-byte superblock.
@@ -135,6 +141,7 @@ impl Inner {
             batch: None,
             gaps: Vec::new(),
             superblock_written: true,
+            legacy: None,
         }
     }
 
@@ -237,6 +244,14 @@ impl Inner {
     }
 
     fn write_superblock(&mut self, eof: u64) -> Result<()> {
+        if let Some(l) = &self.legacy {
+            let at = l.eof_at;
+            return self.write_at(
+                "updating the end of file in the superblock",
+                at,
+                &eof.to_le_bytes(),
+            );
+        }
         let mut buf = Vec::with_capacity(SuperblockV2::SIZE);
         SuperblockV2 {
             sizes: self.sizes,
@@ -328,6 +343,7 @@ impl Inner {
             dirty: true,
             attrs: Vec::new(),
             kind,
+            legacy: None,
         };
         let (own, pinned) = self.messages_of(&obj);
         let msgs = with_attrs(&own, &obj);
@@ -471,6 +487,11 @@ impl Inner {
             if !self.objects[id].dirty {
                 continue;
             }
+            if self.objects[id].legacy.is_some() {
+                self.commit_legacy(id, &mut phase2, &mut phase3)?;
+                self.objects[id].dirty = false;
+                continue;
+            }
             let bytes = self.prepare_header(id)?;
             let addr = self.objects[id].addr;
             if self.objects[id].written {
@@ -580,10 +601,19 @@ impl Inner {
                 reason: "the parent is not a group",
             });
         };
-        if g.index.contains_key(*last) {
+        if g.index.contains_key(*last) || g.soft.iter().any(|s| s.0 == *last) {
             return Err(Error::AlreadyExists {
                 path: super::path::join(&self.objects[parent].path, last),
             });
+        }
+        if let Some(l) = &self.objects[parent].legacy {
+            if l.stab.is_none() {
+                return Err(super::error::invalid(
+                    &self.objects[parent].path,
+                    "adding links to a group with a version-1 object header but no symbol \
+                     table is not supported",
+                ));
+            }
         }
         Ok((parent, last))
     }

@@ -8,6 +8,7 @@ mod dataset;
 mod error;
 mod header;
 mod inner;
+mod legacy;
 mod path;
 mod reopen;
 mod selection;

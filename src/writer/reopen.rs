@@ -13,6 +13,7 @@ use super::btree::{self, BTreeAppender};
 use super::dataset::{ChunkIndex, Chunked, DataStore, DatasetState};
 use super::error::{invalid, Error, Result};
 use super::inner::{GroupState, Inner, Kind, ObjId, Object};
+use super::legacy::{LegacyHeader, LegacySuperblock, SymbolTable};
 use super::{selection, Durability};
 use crate::filters::{Filter, Pipeline};
 use crate::format::btree_v1::{ChunkKey, NodeShape, CHUNK_K};
@@ -76,20 +77,19 @@ impl Inner {
         }
         let f = read::File::parse(bytes).map_err(|e| refuse(e.to_string()))?;
         let sb = f.superblock();
-        if sb.version < 2 {
-            return Err(refuse(
-                "superblock version 0/1 (libhdf5's default format: version-1 object headers, \
-                 symbol-table groups) can be read but not appended to",
-            ));
-        }
         if sb.sizes != Sizes::DEFAULT || sb.flags != 0 {
             return Err(refuse(
                 "only 8-byte addresses and lengths and a superblock without flags are supported",
             ));
         }
-        if sb.root != 48 {
-            return Err(refuse("the root group is not where h5sink puts it"));
-        }
+        let legacy = if sb.version < 2 {
+            Some(legacy_superblock(sb, bytes)?)
+        } else {
+            if sb.root != 48 {
+                return Err(refuse("the root group is not where h5sink puts it"));
+            }
+            None
+        };
         let high_water = report.high_water.div_ceil(8) * 8;
         let mut inner = Inner::empty(
             storage,
@@ -98,6 +98,7 @@ impl Inner {
         );
         // the old preallocated tail may hold a killed session's bytes
         inner.dirty_below = sb.eof;
+        inner.legacy = legacy;
         let ids: HashMap<u64, ObjId> = f
             .objects()
             .iter()
@@ -109,6 +110,12 @@ impl Inner {
             let (msgs, chunks) = f
                 .raw_header(obj.addr())
                 .map_err(|e| refuse(e.to_string()))?;
+            let v1 = bytes.get(obj.addr() as usize) == Some(&1);
+            let legacy = if v1 {
+                Some(Box::new(legacy_header(obj.path(), bytes, &msgs)?))
+            } else {
+                None
+            };
             let attrs: Vec<(String, Message)> = msgs
                 .iter()
                 .filter(|m| m.0 == msg_type::ATTRIBUTE)
@@ -125,7 +132,7 @@ impl Inner {
                 })
                 .collect();
             let ochk = match chunks.as_slice() {
-                [_, (addr, len)] => Some((
+                [_, (addr, len)] if !v1 => Some((
                     *addr,
                     bytes[*addr as usize..(*addr + *len) as usize].to_vec(),
                 )),
@@ -137,6 +144,12 @@ impl Inner {
                     for link in &g.links {
                         let target = match &link.target {
                             read::LinkTarget::Hard { addr } => *addr,
+                            read::LinkTarget::Soft { path }
+                                if legacy.as_ref().is_some_and(|l| l.stab.is_some()) =>
+                            {
+                                state.soft.push((link.name.clone(), path.clone()));
+                                continue;
+                            }
                             _ => {
                                 return Err(refuse(format!(
                                     "{}: soft and external links are not supported",
@@ -165,12 +178,17 @@ impl Inner {
             inner.objects.push(Object {
                 path: obj.path().to_string(),
                 addr: obj.addr(),
-                capacity: reopened_capacity(&report.starts, obj.addr(), chunks[0].1),
+                capacity: if v1 {
+                    chunks[0].1 as usize
+                } else {
+                    reopened_capacity(&report.starts, obj.addr(), chunks[0].1)
+                },
                 ochk,
                 written: true,
                 dirty: false,
                 attrs,
                 kind,
+                legacy,
             });
         }
         // cut chunk index entries beyond the committed dims: the count first, then the
@@ -233,9 +251,21 @@ impl Inner {
             .zip(&chunk[1..])
             .map(|(f, c)| f.div_ceil(*c))
             .product();
-        let tail = st.tree_tail(nchunks as usize);
         let row = dims[0] / c0;
-        if tail.len() != nchunks as usize || tail.iter().any(|(k, _)| k.offsets[0] != row * c0) {
+        let tail: Vec<_> = st
+            .tree_tail(nchunks as usize)
+            .into_iter()
+            .filter(|(k, _)| k.offsets[0] == row * c0)
+            .collect();
+        if tail.is_empty() {
+            // the row was never written (libhdf5 allocates chunks only when written):
+            // its frames read as fill, and its chunks are new entries when it is flushed
+            let buf = fill.repeat(c0 as usize * frame_bytes / elem);
+            let (threads, tree) = (st.threads, st.tree.take());
+            **st = AppendState::reopened(tree, c0, row, buf, frames, None, frame_bytes, threads);
+            return Ok(());
+        }
+        if tail.len() != nchunks as usize {
             return Err(refuse(format!(
                 "{}: the last chunk row is incomplete in the index",
                 self.objects[id].path
@@ -487,6 +517,58 @@ fn continue_tree(
     }
     edge.reverse();
     Ok(BTreeAppender::from_edge(shape, sentinel, edge))
+}
+
+/// The fields of a version 0/1 superblock that commits update.
+fn legacy_superblock(sb: &read::Superblock, bytes: &[u8]) -> Result<LegacySuperblock> {
+    if sb.chunk_k != CHUNK_K {
+        return Err(refuse(format!(
+            "a chunk B-tree K of {} (h5sink writes chunk indexes with libhdf5's default, {CHUNK_K})",
+            sb.chunk_k
+        )));
+    }
+    // 24 bytes (28 for version 1) of fixed fields, then base, extension, end-of-file
+    // and driver addresses, then the root's symbol table entry
+    let fixed: u64 = if sb.version == 1 { 28 } else { 24 };
+    let entry = fixed + 32;
+    let cache_type = bytes
+        .get(entry as usize + 16..entry as usize + 20)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+    Ok(LegacySuperblock {
+        eof_at: fixed + 16,
+        root_cache_at: (cache_type == Some(1)).then_some(entry + 24),
+        group_leaf_k: sb.group_leaf_k,
+        group_k: sb.group_k,
+    })
+}
+
+/// The messages of a version-1 object header that commits patch.
+fn legacy_header(path: &str, bytes: &[u8], msgs: &[read::RawMessage]) -> Result<LegacyHeader> {
+    let mut h = LegacyHeader::default();
+    for (kind, _, body, at) in msgs {
+        match *kind {
+            msg_type::DATASPACE => h.space = Some((*at, body.clone())),
+            msg_type::LAYOUT => h.layout = Some((*at, body.clone())),
+            msg_type::SYMBOL_TABLE => {
+                let field = |i: usize| {
+                    body.get(i..i + 8)
+                        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+                        .ok_or_else(|| refuse(format!("{path}: a short symbol table message")))
+                };
+                let (btree, heap) = (field(0)?, field(8)?);
+                h.stab = Some(Box::new(SymbolTable::read(
+                    path,
+                    bytes,
+                    Sizes::DEFAULT,
+                    *at,
+                    btree,
+                    heap,
+                )?));
+            }
+            _ => {}
+        }
+    }
+    Ok(h)
 }
 
 /// The room a reopened object's chunk 0 may use when it is rewritten: up to the next
