@@ -159,30 +159,84 @@ fn appended_and_extended_files_read_in_h5py_h5dump_and_libhdf5_writes_on() {
 }
 
 #[test]
-fn attributes_on_objects_libhdf5_wrote_are_refused_and_the_file_stays_sound() {
+fn attributes_added_to_objects_libhdf5_wrote() {
     let dir = common::tempdir();
     let path = h5py_file(dir.path());
     let before = std::fs::read(&path).unwrap();
+    // opened and finished without changes: byte for byte what h5py wrote
+    File::open_append(&path).unwrap().finish().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), before);
     let f = File::open_append(&path).unwrap();
-    let e = f
-        .root()
-        .attr("x")
-        .write_scalar(1u8)
-        .expect_err("a version-1 header cannot take new attributes yet");
-    assert!(e.to_string().contains("version-1"), "{e}");
-    let d = f.open_dataset::<u16>("/frames").unwrap();
-    assert!(d.attr("y").write_scalar(1u8).is_err());
-    // a type that is not the dataset's is refused too
+    // a type that is not the dataset's is refused
     assert!(f.open_dataset::<u32>("/frames").is_err());
+    let d = f.open_dataset::<u16>("/frames").unwrap();
+    // the root's header holds only its symbol table message, which moves out
+    f.root().attr("run").write_str("continued").unwrap();
+    d.attr("gain").write_scalar(1.5f64).unwrap();
+    f.open_dataset::<u16>("/packed")
+        .unwrap()
+        .attr("level")
+        .write_scalar(4u8)
+        .unwrap();
+    assert!(matches!(
+        d.attr("unit").write_str("again"),
+        Err(h5sink::Error::AlreadyExists { .. })
+    ));
+    f.flush().unwrap();
+    // more in later commits: each continuation chunk leaves room for the next
+    for k in 0..5u32 {
+        f.root().attr(&format!("k{k}")).write_scalar(k).unwrap();
+        d.attr(&format!("k{k}")).write_scalar(k).unwrap();
+        d.append(&frame(3 + u64::from(k))).unwrap();
+        f.create_group(&format!("/grp/c{k}")).unwrap();
+        f.flush().unwrap();
+    }
+    f.group("/grp")
+        .unwrap()
+        .attr("names")
+        .write_strs(&["a", "bc"])
+        .unwrap();
     f.finish().unwrap();
-    let after = std::fs::read(&path).unwrap();
-    assert_eq!(after, before, "nothing changed, so nothing was written");
+    let report = h5sink::read::verify(&std::fs::read(&path).unwrap());
+    assert!(report.is_ok(), "{:?}", report.problems);
+    let out = run_py(&format!(
+        "with h5py.File({:?}, 'r') as f:\n\
+         \x20   assert f.attrs['run'] == 'continued', dict(f.attrs)\n\
+         \x20   d = f['frames']\n\
+         \x20   assert d.attrs['gain'] == 1.5 and d.attrs['unit'] == 'counts'\n\
+         \x20   assert f['packed'].attrs['level'] == 4\n\
+         \x20   for k in range(5): assert f.attrs['k%d' % k] == k and d.attrs['k%d' % k] == k\n\
+         \x20   assert np.array_equal(d[...], frames(0, 8))\n\
+         \x20   g = f['grp']\n\
+         \x20   assert list(g.attrs['names']) == ['a', 'bc'] and g.attrs['gain'] == 2.5\n\
+         \x20   assert list(g) == ['c0', 'c1', 'c2', 'c3', 'c4', 'sub']\n\
+         print('attrs ok')\n\
+         with h5py.File({:?}, 'a') as f:\n\
+         \x20   f.attrs['by_h5py'] = 1; f['frames'].attrs['by_h5py'] = 2\n\
+         with h5py.File({:?}, 'r') as f:\n\
+         \x20   assert f.attrs['by_h5py'] == 1 and f.attrs['k4'] == 4 and f['frames'].attrs['gain'] == 1.5\n\
+         print('libhdf5 wrote on')\n",
+        path.to_str().unwrap(),
+        path.to_str().unwrap(),
+        path.to_str().unwrap()
+    ));
+    assert!(
+        out.contains("attrs ok") && out.contains("libhdf5 wrote on"),
+        "{out}"
+    );
+    let dump = Command::new("h5dump")
+        .arg("-A")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(dump.status.success());
+    assert!(String::from_utf8_lossy(&dump.stdout).contains("ATTRIBUTE \"k4\""));
 }
 
 /// Op counts after each commit, and the frames of /frames it made durable.
 type Commits = Vec<(usize, u64)>;
 
-/// A recorded session on the h5py file: frames appended, groups added, commits
+/// A recorded session on the h5py file: frames appended, groups and attributes added, commits
 /// at irregular points. The log starts with the file itself, made durable.
 fn recorded(bytes: &[u8], durability: Durability) -> (Vec<Op>, Commits) {
     let rec = RecordingStorage::from_bytes(bytes.to_vec());
@@ -198,6 +252,10 @@ fn recorded(bytes: &[u8], durability: Durability) -> (Vec<Op>, Commits) {
         packed.append(&frame(i + 2)).unwrap();
         if i % 9 == 0 {
             f.create_group(&format!("/many/n{i:03}")).unwrap();
+        }
+        if i % 20 == 5 {
+            f.root().attr(&format!("a{i}")).write_scalar(i).unwrap();
+            raw.attr(&format!("a{i}")).write_scalar(i).unwrap();
         }
         if i % 7 == 2 || i % 23 == 0 {
             f.flush().unwrap();
@@ -308,6 +366,9 @@ fn crash_states_of_a_session_on_an_h5py_file() {
          \x20       bad += d.shape[0] < least or not np.array_equal(d, frames(0, d.shape[0]))\n\
          \x20       bad += not np.array_equal(p, frames(0, p.shape[0]))\n\
          \x20       bad += not all(isinstance(f['many'][n], h5py.Group) for n in f['many'])\n\
+         \x20       a = f['frames'].attrs\n\
+         \x20       bad += not all(f.attrs[k] == int(k[1:]) for k in f.attrs)\n\
+         \x20       bad += not all(a[k] == int(k[1:]) for k in a if k != 'unit') or a['unit'] != 'counts'\n\
          print('bad', bad)\n",
         list.join(", ")
     ));

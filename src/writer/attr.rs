@@ -206,16 +206,6 @@ impl AttrWriter {
                 path: format!("{}@{}", obj.path, self.name),
             });
         }
-        if obj.legacy.is_some() {
-            return Err(invalid(
-                &obj.path,
-                format!(
-                    "attribute {:?}: adding attributes to an object libhdf5 wrote (a version-1 \
-                     object header) is not supported; new objects take attributes",
-                    self.name
-                ),
-            ));
-        }
         let mut body = Vec::new();
         encode_attribute(&mut body, inner.sizes, &self.name, dtype, space, data);
         if body.len() > MAX_BODY {

@@ -42,6 +42,30 @@ pub(crate) struct LegacyHeader {
     pub layout: Option<(u64, Vec<u8>)>,
     /// An old-style group's symbol table.
     pub stab: Option<Box<SymbolTable>>,
+    /// Address of the header (its prefix holds the message count at +2).
+    pub addr: u64,
+    /// The message count in the prefix.
+    pub nmesgs: u16,
+    /// NULL messages: file offset of the message header, body size.
+    pub nulls: Vec<(u64, usize)>,
+    /// Messages that may move to a continuation chunk to make room: file offset of
+    /// the message header, type, flags, body.
+    pub movable: Vec<(u64, u8, u8, Vec<u8>)>,
+    /// Attributes (the first of the object's) already in the header.
+    pub attrs_on_disk: usize,
+}
+
+/// Appends a version-1 header message: type (2 bytes), body size (2), flags, three
+/// reserved bytes, the body padded to 8 bytes. Returns the message's offset in `out`.
+fn push_v1_message(out: &mut Vec<u8>, kind: u8, flags: u8, body: &[u8]) -> usize {
+    let at = out.len();
+    let size = body.len().div_ceil(8) * 8;
+    out.extend_from_slice(&u16::from(kind).to_le_bytes());
+    out.extend_from_slice(&(size as u16).to_le_bytes());
+    out.extend_from_slice(&[flags, 0, 0, 0]);
+    out.extend_from_slice(body);
+    out.resize(at + 8 + size, 0);
+    at
 }
 
 /// An old-style group's symbol table as the file has it now.
@@ -183,6 +207,7 @@ impl Inner {
         phase3: &mut Vec<(u64, Vec<u8>)>,
     ) -> Result<()> {
         let sizes = self.sizes;
+        self.place_new_attributes(id, phase3)?;
         let obj = &self.objects[id];
         let legacy = obj.legacy.as_deref().expect("a legacy object");
         match &obj.kind {
@@ -248,6 +273,134 @@ impl Inner {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Puts the attributes added to a version-1 header since the last commit into a
+    /// new continuation chunk, and a continuation message pointing at it into the
+    /// header: in place of a NULL message when one is large enough (its body is
+    /// written first, while readers still skip it, then its 8-byte message header),
+    /// otherwise in place of a message that moves into the new chunk (one write).
+    /// The chunk ends with a spare NULL message for the next continuation.
+    fn place_new_attributes(&mut self, id: ObjId, phase3: &mut Vec<(u64, Vec<u8>)>) -> Result<()> {
+        let obj = &self.objects[id];
+        let l = obj.legacy.as_deref().expect("a legacy object");
+        if obj.attrs.len() <= l.attrs_on_disk {
+            return Ok(());
+        }
+        // a slot of 16 body bytes (exactly, or with room for a NULL after it)
+        let fits = |b: usize| b == 16 || b >= 24;
+        let null = l.nulls.iter().position(|n| fits(n.1));
+        let moved = if null.is_some() {
+            None
+        } else {
+            // prefer a message no commit patches
+            let patched = [
+                l.space.as_ref().map(|s| s.0),
+                l.layout.as_ref().map(|s| s.0),
+            ];
+            let candidates: Vec<usize> = (0..l.movable.len())
+                .filter(|&i| fits(l.movable[i].3.len().div_ceil(8) * 8))
+                .collect();
+            let pick = candidates
+                .iter()
+                .find(|&&i| {
+                    let m = &l.movable[i];
+                    m.1 != crate::format::msg_type::SYMBOL_TABLE
+                        && !patched.contains(&Some(m.0 + 8))
+                })
+                .or(candidates.first())
+                .copied();
+            Some(pick.ok_or_else(|| {
+                invalid(
+                    &obj.path,
+                    "the version-1 object header has no message that can make room for \
+                     a continuation message",
+                )
+            })?)
+        };
+        if let Some((name, _)) = obj.attrs[l.attrs_on_disk..]
+            .iter()
+            .find(|(_, m)| m.body.len() > 0xfff8)
+        {
+            return Err(invalid(
+                &obj.path,
+                format!("attribute {name:?} is too large for a version-1 header message"),
+            ));
+        }
+        let mut chunk = Vec::new();
+        let mut moved_at = None;
+        if let Some(i) = moved {
+            let m = &l.movable[i];
+            moved_at = Some(push_v1_message(&mut chunk, m.1, m.2, &m.3));
+        }
+        let added = obj.attrs.len() - l.attrs_on_disk;
+        for (_, m) in &obj.attrs[l.attrs_on_disk..] {
+            push_v1_message(&mut chunk, m.kind, m.flags, &m.body);
+        }
+        let spare = push_v1_message(&mut chunk, crate::format::msg_type::NIL, 0, &[0; 16]);
+        let (slot, body_len) = match (null, moved) {
+            (Some(n), _) => l.nulls[n],
+            (None, Some(i)) => (l.movable[i].0, l.movable[i].3.len().div_ceil(8) * 8),
+            _ => unreachable!("a slot was found"),
+        };
+        let (hdr_addr, nmesgs) = (l.addr, l.nmesgs);
+
+        let cont = self.alloc(chunk.len() as u64, Placement::Align(8))?;
+        self.write_at("writing an object header continuation chunk", cont, &chunk)?;
+        // the continuation message, and a NULL message for what remains of the slot
+        let mut msg = Vec::with_capacity(32);
+        let mut body = cont.to_le_bytes().to_vec();
+        body.extend_from_slice(&(chunk.len() as u64).to_le_bytes());
+        push_v1_message(&mut msg, crate::format::msg_type::CONTINUATION, 0, &body);
+        let rest = body_len - 16;
+        if rest > 0 {
+            msg.extend_from_slice(&[0, 0]);
+            msg.extend_from_slice(&((rest - 8) as u16).to_le_bytes());
+            msg.extend_from_slice(&[0; 4]);
+        }
+        let mut count = u32::from(nmesgs) + added as u32 + 1 + u32::from(rest > 0);
+        if null.is_some() {
+            // readers skip the NULL message until its header changes
+            self.write_at("preparing a continuation message", slot + 8, &msg[8..])?;
+            phase3.push((slot, msg[..8].to_vec()));
+        } else {
+            count += 1;
+            phase3.push((slot, msg));
+        }
+        let count = u16::try_from(count)
+            .map_err(|_| invalid(&self.objects[id].path, "more than 65535 header messages"))?;
+        phase3.push((hdr_addr + 2, count.to_le_bytes().to_vec()));
+
+        let obj = &mut self.objects[id];
+        let n_attrs = obj.attrs.len();
+        let l = obj.legacy.as_deref_mut().expect("a legacy object");
+        l.nmesgs = count;
+        l.attrs_on_disk = n_attrs;
+        match (null, moved) {
+            (Some(n), _) => {
+                l.nulls.remove(n);
+            }
+            (None, Some(i)) => {
+                let m = l.movable.remove(i);
+                let new_body = cont + moved_at.expect("moved") as u64 + 8;
+                if let Some(s) = l.space.as_mut().filter(|s| s.0 == m.0 + 8) {
+                    s.0 = new_body;
+                }
+                if let Some(s) = l.layout.as_mut().filter(|s| s.0 == m.0 + 8) {
+                    s.0 = new_body;
+                }
+                if let Some(t) = l.stab.as_deref_mut().filter(|t| t.at == m.0 + 8) {
+                    t.at = new_body;
+                }
+                l.movable.push((new_body - 8, m.1, m.2, m.3));
+            }
+            _ => {}
+        }
+        if rest > 0 {
+            l.nulls.push((slot + 24, rest - 8));
+        }
+        l.nulls.push((cont + spare as u64, 16));
         Ok(())
     }
 

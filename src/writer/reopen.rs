@@ -112,7 +112,12 @@ impl Inner {
                 .map_err(|e| refuse(e.to_string()))?;
             let v1 = bytes.get(obj.addr() as usize) == Some(&1);
             let legacy = if v1 {
-                Some(Box::new(legacy_header(obj.path(), bytes, &msgs)?))
+                Some(Box::new(legacy_header(
+                    obj.path(),
+                    obj.addr(),
+                    bytes,
+                    &msgs,
+                )?))
             } else {
                 None
             };
@@ -543,9 +548,28 @@ fn legacy_superblock(sb: &read::Superblock, bytes: &[u8]) -> Result<LegacySuperb
 }
 
 /// The messages of a version-1 object header that commits patch.
-fn legacy_header(path: &str, bytes: &[u8], msgs: &[read::RawMessage]) -> Result<LegacyHeader> {
-    let mut h = LegacyHeader::default();
-    for (kind, _, body, at) in msgs {
+fn legacy_header(
+    path: &str,
+    addr: u64,
+    bytes: &[u8],
+    msgs: &[read::RawMessage],
+) -> Result<LegacyHeader> {
+    let nmesgs = bytes
+        .get(addr as usize + 2..addr as usize + 4)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .ok_or_else(|| refuse(format!("{path}: a short object header")))?;
+    let mut h = LegacyHeader {
+        addr,
+        nmesgs,
+        attrs_on_disk: msgs.iter().filter(|m| m.0 == msg_type::ATTRIBUTE).count(),
+        ..Default::default()
+    };
+    for (kind, flags, body, at) in msgs {
+        match *kind {
+            msg_type::NIL => h.nulls.push((at - 8, body.len())),
+            msg_type::CONTINUATION => {}
+            _ => h.movable.push((at - 8, *kind, *flags, body.clone())),
+        }
         match *kind {
             msg_type::DATASPACE => h.space = Some((*at, body.clone())),
             msg_type::LAYOUT => h.layout = Some((*at, body.clone())),
