@@ -417,8 +417,25 @@ fn kill_and_resume_with_append() {
     for (tag, extra) in [
         ("raw", &[][..]),
         ("deflate", &["--deflate", "4", "--shuffle"][..]),
+        // a file h5py started (superblock 0, v1 headers, symbol-table groups),
+        // with its own gzip + shuffle dataset that the resumed runs continue
+        ("h5py", &[][..]),
     ] {
         let path = dir.path().join(format!("resume-{tag}.h5"));
+        if tag == "h5py" {
+            let code = format!(
+                "import h5py\nwith h5py.File({:?}, 'w') as f:\n    \
+                 f.create_dataset('cam/frames', shape=(0, 16, 16), maxshape=(None, 16, 16), \
+                 chunks=(8, 16, 16), dtype='<u2', compression='gzip', compression_opts=4, shuffle=True)\n",
+                path.to_str().unwrap()
+            );
+            let out = Command::new(python()).arg("-c").arg(code).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let mut best_committed = 0u64;
         let mut fed_total = 0u64;
         for round in 0..=rounds {
@@ -453,6 +470,10 @@ fn kill_and_resume_with_append() {
         let bytes = std::fs::read(&path).unwrap();
         let report = h5sink::read::verify(&bytes);
         assert!(report.is_ok(), "{path:?}: {:?}", report.problems);
+        if tag == "h5py" {
+            assert_eq!(bytes[8], 0, "still the superblock version 0 h5py wrote");
+            assert!(n > 0, "the resumed runs appended frames");
+        }
         cases.push(case_json(
             &path,
             best_committed,
