@@ -438,3 +438,25 @@ fn corrupted_h5py_files_never_panic_when_continued() {
         cases.len()
     );
 }
+
+/// A file whose libhdf5 writer was killed (superblock 3 with its consistency flag set)
+/// is refused with a message saying so, and left untouched.
+#[test]
+fn a_file_a_killed_libhdf5_writer_left_open_is_refused() {
+    let dir = common::tempdir();
+    let path = dir.path().join("killed.h5");
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(format!(
+            "import h5py, os\nf = h5py.File({:?}, 'w', libver='latest')\n\
+             f.create_dataset('x', data=[1, 2, 3]); f.flush()\nos.kill(os.getpid(), 9)\n",
+            path.to_str().unwrap()
+        ))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the writer was killed");
+    let before = std::fs::read(&path).unwrap();
+    let e = File::open_append(&path).expect_err("must be refused");
+    assert!(e.to_string().contains("consistency flags"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}

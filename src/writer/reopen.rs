@@ -77,10 +77,15 @@ impl Inner {
         }
         let f = read::File::parse(bytes).map_err(|e| refuse(e.to_string()))?;
         let sb = f.superblock();
-        if sb.sizes != Sizes::DEFAULT || sb.flags != 0 {
-            return Err(refuse(
-                "only 8-byte addresses and lengths and a superblock without flags are supported",
-            ));
+        if sb.sizes != Sizes::DEFAULT {
+            return Err(refuse("only 8-byte addresses and lengths are supported"));
+        }
+        if sb.flags != 0 {
+            return Err(refuse(format!(
+                "the superblock's file consistency flags are {:#x}: a libhdf5 writer has the \
+                 file open or was killed (`h5clear -s` clears them once no writer is left)",
+                sb.flags
+            )));
         }
         let legacy = if sb.version < 2 {
             Some(legacy_superblock(sb, bytes)?)
