@@ -68,14 +68,36 @@ fn exercise(bytes: &[u8]) -> bool {
     report.is_ok()
 }
 
-fn run_input(data: &[u8]) -> bool {
-    if data.first() == Some(&0xA5) {
-        let mut b = data[1..].to_vec();
-        fix_checksums(&mut b);
-        exercise(&b)
-    } else {
-        exercise(data)
+/// What the `parse` target does next: reopen for append in memory and continue.
+fn continue_file(bytes: &[u8]) {
+    let mem = h5sink::MemStorage::from_bytes(bytes.to_vec());
+    let Ok(f) = h5sink::File::options().open_append_in(mem, bytes) else {
+        return;
+    };
+    if let Ok(file) = read::File::parse(bytes) {
+        for ds in file.datasets() {
+            let Some(frame) = ds.dims().get(1..).map(|d| d.iter().product::<u64>()) else {
+                continue;
+            };
+            if let (Ok(d), true) = (f.open_dataset::<u16>(&ds.path), frame <= 4096) {
+                let _ = d.append(&vec![7u16; frame as usize]);
+            }
+        }
     }
+    let _ = f.create_group("/fuzz_added");
+    let _ = f.root().attr("fuzz_added").write_scalar(1u8);
+    let _ = f.finish();
+}
+
+fn run_input(data: &[u8]) -> bool {
+    let mut b = data.to_vec();
+    if data.first() == Some(&0xA5) {
+        b.remove(0);
+        fix_checksums(&mut b);
+    }
+    let ok = exercise(&b);
+    continue_file(&b);
+    ok
 }
 
 fn files(dir: &str) -> Vec<std::path::PathBuf> {

@@ -1,6 +1,8 @@
 //! The reader on any input: `read::verify`, `File::parse`, and on every dataset of a
 //! parsed file the chunk index, the data (filtered chunks decoded) and the elements
-//! of variable-length datasets. None of it may panic, hang or allocate without bound.
+//! of variable-length datasets; then the file is reopened for append and continued (a
+//! frame on every dataset that takes u16 frames, a group, an attribute, finish). None of
+//! it may panic, hang or allocate without bound.
 //!
 //! An input starting with the byte 0xA5 is a file (the rest) whose superblock and
 //! object header checksums are recomputed before reading: random mutations of a seed
@@ -72,12 +74,35 @@ fn exercise(bytes: &[u8]) {
     }
 }
 
+/// Reopens `bytes` for append in memory and continues the file.
+fn continue_file(bytes: &[u8]) {
+    let mem = h5sink::MemStorage::from_bytes(bytes.to_vec());
+    let Ok(f) = h5sink::File::options().open_append_in(mem, bytes) else {
+        return;
+    };
+    if let Ok(file) = read::File::parse(bytes) {
+        for ds in file.datasets() {
+            let Some(frame) = ds.dims().get(1..).map(|d| d.iter().product::<u64>()) else {
+                continue;
+            };
+            if let (Ok(d), true) = (f.open_dataset::<u16>(&ds.path), frame <= 4096) {
+                let _ = d.append(&vec![7u16; frame as usize]);
+            }
+        }
+    }
+    let _ = f.create_group("/fuzz_added");
+    let _ = f.root().attr("fuzz_added").write_scalar(1u8);
+    let _ = f.finish();
+}
+
 fuzz_target!(|data: &[u8]| {
     if data.first() == Some(&0xA5) {
         let mut b = data[1..].to_vec();
         fix_checksums(&mut b);
         exercise(&b);
+        continue_file(&b);
     } else {
         exercise(data);
+        continue_file(data);
     }
 });
