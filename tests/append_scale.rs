@@ -6,22 +6,9 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::python;
 
 fn run_py(code: &str, args: &[&Path]) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(code)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "python failed:\n{text}");
-    text
+    common::run_python(code, args)
 }
 
 /// A million chunks: the v1 B-tree reaches depth 4 (64 entries per node), and h5py

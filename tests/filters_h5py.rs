@@ -9,23 +9,9 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::process::Command;
 
 mod common;
-use common::python;
 
-/// Runs `code` with `args`; asserts success; returns the output.
 fn py(code: &str, args: &[&str]) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(code)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "python failed:\n{text}");
-    text
+    common::run_python(code, args)
 }
 
 /// Checks datasets: each line of the manifest is `path dataset dtype rows cols seed`

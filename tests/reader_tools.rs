@@ -7,22 +7,9 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::python;
 
 fn py(code: &str, path: &Path) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(code)
-        .arg(path)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "python failed:\n{text}");
-    text
+    common::run_python(code, &[path])
 }
 
 #[test]

@@ -24,18 +24,7 @@ const PY_FRAMES: &str = "import h5py, numpy as np, sys\n\
 def frames(a, b):\n    i = np.arange(a, b).reshape(-1, 1); j = np.arange(24).reshape(1, -1)\n    return ((i * 1009 + j * 7) % 65521).astype('u2').reshape(-1, 4, 6)\n";
 
 fn run_py(code: &str) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(format!("{PY_FRAMES}{code}"))
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "python failed:\n{text}");
-    text
+    common::run_python(&format!("{PY_FRAMES}{code}"), &[""; 0])
 }
 
 /// A file as h5py writes it by default: two extendable datasets (one raw with 3

@@ -742,6 +742,23 @@ pub fn python() -> PathBuf {
     p
 }
 
+/// Runs `python -c code args...`; asserts it succeeded; returns stdout then stderr.
+pub fn run_python<A: AsRef<std::ffi::OsStr>>(code: &str, args: &[A]) -> String {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "python failed:\n{text}");
+    text
+}
+
 fn verify_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/verify.py")
 }
