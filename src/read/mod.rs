@@ -50,12 +50,17 @@
 //!   harmless [`Note`]s such as chunks missing inside the dims.
 
 mod btree;
+mod btree_v2;
 mod bytes;
 mod check;
+mod chunks_v4;
 mod data;
 mod error;
+mod extensible_array;
+mod fixed_array;
 mod header;
 mod heap;
+mod layout_v4;
 mod message;
 mod stab;
 mod superblock;
@@ -67,6 +72,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 pub use check::{verify, Note, Problem, Report};
 pub use data::ChunkEntry;
 pub use error::{Error, Result, Structure};
+pub use layout_v4::ChunkIndex;
 pub use message::{Attribute, Dataspace, Datatype, Layout, Link, LinkTarget, SpaceKind};
 pub use superblock::Superblock;
 
