@@ -166,7 +166,11 @@ fn every_index_reads_like_h5py() {
             let w = want
                 .get(&d.path)
                 .unwrap_or_else(|| panic!("{name}: {} not in h5py's list", d.path));
-            assert!(describe(&f, d) == w.data, "{name} {}: values differ", d.path);
+            assert!(
+                describe(&f, d) == w.data,
+                "{name} {}: values differ",
+                d.path
+            );
             if w.chunks == "skip" {
                 // libhdf5 cannot list these (see the script); all 2 x 19 are there
                 assert_eq!(f.chunk_index(d).unwrap().len(), 38, "{name} {}", d.path);
@@ -224,7 +228,9 @@ fn fixtures_cover_every_structure() {
     let d = f.dataset("/raw/fa/pages_gap").unwrap();
     let chunks = f.chunk_index(d).unwrap();
     assert_eq!(chunks.len(), 750);
-    assert!(chunks.iter().all(|c| c.offsets[0] < 10 || c.offsets[0] >= 45));
+    assert!(chunks
+        .iter()
+        .all(|c| c.offsets[0] < 10 || c.offsets[0] >= 45));
     // the extensible array: 2101 chunks written, up to element 139999, some of them
     // in paged data blocks (from element 131060)
     for p in ["/raw/ea/big", "/gz/ea/big"] {
@@ -335,6 +341,40 @@ fn fix_checksum(b: &mut [u8], at: usize, covered: usize) {
     b[at + covered..at + covered + 4].copy_from_slice(&sum.to_le_bytes());
 }
 
+/// The bytes a block's checksum covers: the first length whose lookup3 equals the
+/// 4 bytes after it (nodes and blocks do not store their length).
+fn checksum_len(b: &[u8], at: usize) -> usize {
+    (6..4096)
+        .find(|&n| {
+            at + n + 4 <= b.len()
+                && h5sink::encode::hashlittle(&b[at..at + n], 0)
+                    == u32::from_le_bytes(b[at + n..at + n + 4].try_into().unwrap())
+        })
+        .expect("a checksum")
+}
+
+/// Every checksummed index block of `b` (signature at its start): (start, bytes
+/// the checksum covers).
+fn index_blocks(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
+    for sig in [
+        &b"FAHD"[..],
+        b"FADB",
+        b"EAHD",
+        b"EAIB",
+        b"EASB",
+        b"EADB",
+        b"BTHD",
+        b"BTIN",
+        b"BTLF",
+    ] {
+        for at in find_all(b, sig) {
+            v.push((at, checksum_len(b, at)));
+        }
+    }
+    v
+}
+
 /// Runs `check` on `bytes` (written next to the fixtures) and asserts exit 1 with
 /// every word of `words` in the output.
 fn assert_check_rejects(bytes: &[u8], tag: &str, words: &[&str]) {
@@ -358,17 +398,7 @@ fn corrupt_index_structures_are_named() {
     let fahd = 8 + 2 * sizes;
     let eahd = 12 + 6 * sizes + sizes;
     let bthd = 16 + sizes + 2 + sizes;
-    let node = |b: &[u8], at: usize| -> usize {
-        // BTLF of "bt": 1-byte elements, unfiltered records of 8 + 16 bytes; the
-        // record count is not stored in the node: find the checksum by trying
-        (6..2048)
-            .find(|&n| {
-                at + n + 4 <= b.len()
-                    && h5sink::encode::hashlittle(&b[at..at + n], 0)
-                        == u32::from_le_bytes(b[at + n..at + n + 4].try_into().unwrap())
-            })
-            .expect("a checksum")
-    };
+    let node = checksum_len;
     let mut cases: Vec<(&[u8], Structure, usize)> = vec![
         (b"FAHD", Structure::FixedArrayHeader, fahd),
         (b"EAHD", Structure::ExtensibleArrayHeader, eahd),
@@ -427,7 +457,11 @@ fn corrupt_index_structures_are_named() {
         )),
         "{report}"
     );
-    assert_check_rejects(&b, "fadb-past-eof", &["fixed array data block (FADB)", "past the end of file"]);
+    assert_check_rejects(
+        &b,
+        "fadb-past-eof",
+        &["fixed array data block (FADB)", "past the end of file"],
+    );
 
     // a chunk address past the end of file, in the extensible array's index block
     // (its first element, recomputed checksum): the chunk is named
@@ -438,19 +472,31 @@ fn corrupt_index_structures_are_named() {
     fix_checksum(&mut b, at, node(&good, at));
     let report = read::verify(&b);
     assert!(
-        report
-            .errors()
-            .any(|e| matches!(e, read::Error::PastEof { structure: Structure::Chunk, .. })),
+        report.errors().any(|e| matches!(
+            e,
+            read::Error::PastEof {
+                structure: Structure::Chunk,
+                ..
+            }
+        )),
         "{report}"
     );
-    assert_check_rejects(&b, "chunk-past-eof", &["raw data chunk", "past the end of file"]);
+    assert_check_rejects(
+        &b,
+        "chunk-past-eof",
+        &["raw data chunk", "past the end of file"],
+    );
 
     // a block whose header address is wrong (recomputed checksum)
     let at = find_all(&good, b"EADB")[0];
     let mut b = good.clone();
     b[at + 6] ^= 0x08;
     fix_checksum(&mut b, at, node(&good, at));
-    assert_check_rejects(&b, "eadb-header", &["extensible array data block (EADB)", "header address"]);
+    assert_check_rejects(
+        &b,
+        "eadb-header",
+        &["extensible array data block (EADB)", "header address"],
+    );
 }
 
 /// Mutating bytes of the index structures (every byte of the first 64 of each
@@ -498,6 +544,55 @@ fn mutated_index_files_never_panic() {
         }
     }
     assert!(rejected > 2000, "{rejected} of {}", positions.len());
+}
+
+/// Mutations behind the checksums: every byte of every index block (after the
+/// signature) set to two other values with the block's checksum recomputed, so the
+/// fields themselves are decoded: never a panic, and most of them change what
+/// reading gives (an error, or other values).
+#[test]
+fn mutated_index_fields_never_panic() {
+    let good = file_bytes("small.h5");
+    let f = read::File::parse(&good).unwrap();
+    let want: Vec<Vec<u8>> = f
+        .datasets()
+        .map(|d| f.dataset_bytes(&d.path).unwrap())
+        .collect();
+    let blocks = index_blocks(&good);
+    assert!(blocks.len() >= 9, "{blocks:?}");
+    let (mut runs, mut failed) = (0, 0);
+    for &(at, covered) in &blocks {
+        for pos in at + 4..at + covered {
+            for v in [good[pos] ^ 0x01, 0xff] {
+                if v == good[pos] {
+                    continue;
+                }
+                let mut b = good.clone();
+                b[pos] = v;
+                fix_checksum(&mut b, at, covered);
+                runs += 1;
+                let report = read::verify(&b);
+                let _ = report.to_string();
+                let Ok(f) = read::File::parse(&b) else {
+                    continue;
+                };
+                for (d, w) in f.datasets().zip(&want) {
+                    let _ = f.chunk_index(d);
+                    match f.dataset_bytes_limited(&d.path, 1 << 24) {
+                        Ok(got) => {
+                            // a changed value is only possible through the index
+                            if got != *w {
+                                failed += 1;
+                            }
+                        }
+                        Err(_) => failed += 1,
+                    }
+                }
+            }
+        }
+    }
+    assert!(runs > 15000, "{runs}");
+    assert!(failed > runs / 2, "{failed} of {runs}");
 }
 
 /// `File::open_append` refuses a file with a layout v4 dataset, naming the index,

@@ -223,6 +223,12 @@ impl<'a> File<'a> {
     /// resolved in the global heap (collections past the end of file, missing
     /// objects). Filtered chunks are not decoded (reading them does).
     ///
+    /// Layout v4/v5 indexes (single chunk, implicit, fixed array, extensible array,
+    /// v2 B-tree): every structure readable (signatures, versions, checksums, client
+    /// IDs, element and record sizes, geometry, header back-pointers, record order
+    /// and counts, all inside the end of file, none reached twice), every chunk
+    /// inside the maximum dims and the end of file with a nonzero stored size.
+    ///
     /// Notes: chunks missing inside the dims (they read as fill), chunks beyond the
     /// dims, unallocated contiguous storage, sibling links that differ from the tree's
     /// order (but lead to readable nodes), bytes past the end of file.
@@ -502,7 +508,12 @@ impl File<'_> {
             .map_or((Structure::Layout, ds.addr), |e| (e.0, e.1));
         let (mut present, mut beyond) = (0u64, 0u64);
         for (i, f) in listing.chunks.iter().enumerate() {
-            let offsets: Vec<u64> = f.scaled.iter().zip(&chunk).map(|(s, c)| s * c).collect();
+            let offsets: Vec<u64> = f
+                .scaled
+                .iter()
+                .zip(&chunk)
+                .map(|(s, c)| s.saturating_mul(*c))
+                .collect();
             if offsets
                 .iter()
                 .zip(ds.max_dims())

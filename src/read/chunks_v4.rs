@@ -336,7 +336,7 @@ pub(crate) fn list(src: &Source<'_>, ds: &Dataset) -> Result<Listing> {
             // the unlimited dim moves to the front (slowest), the others keep their order
             let mut order = vec![u];
             order.extend((0..grid.len()).filter(|&d| d != u));
-            let swizzled: Vec<u64> = order.iter().map(|&d| grid[d].unwrap_or(1)).collect();
+            let swizzled: Vec<u64> = order.iter().map(|&d| grid[d].unwrap_or(1).max(1)).collect();
             if let Some(a) = addr {
                 let mut found = Vec::new();
                 extensible_array::read(

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use super::btree::{self, Cache, Shape};
 use super::chunks_v4::{self, Found};
 use super::error::{malformed, unsupported, Error, Result, Structure};
-use super::layout_v4::{ChunkIndex, DONT_FILTER_PARTIAL_EDGE_CHUNKS};
 use super::heap::{self, Heaps};
+use super::layout_v4::{ChunkIndex, DONT_FILTER_PARTIAL_EDGE_CHUNKS};
 use super::{Dataset, Datatype, File, Layout};
 use crate::filters::{Filter, Pipeline};
 use crate::format::filter_pipeline::{
@@ -133,7 +133,12 @@ impl<'a> File<'a> {
                 .iter()
                 .map(|f| {
                     Ok(ChunkEntry {
-                        offsets: f.scaled.iter().zip(&tree.chunk).map(|(s, c)| s * c).collect(),
+                        offsets: f
+                            .scaled
+                            .iter()
+                            .zip(&tree.chunk)
+                            .map(|(s, c)| s.saturating_mul(*c))
+                            .collect(),
                         size: stored_size(f)?,
                         filter_mask: f.mask,
                         addr: f.addr,
@@ -330,7 +335,14 @@ impl<'f, 'a> Reader<'f, 'a> {
             }
             let raw = edges_raw && is_partial_edge(&f.scaled, &tree.chunk, dims);
             let data = self.chunk(f.addr, f.size, f.mask, raw)?;
-            copy_chunk(out, dims, &tree.chunk, &f.scaled, &data, ds.element_size() as usize);
+            copy_chunk(
+                out,
+                dims,
+                &tree.chunk,
+                &f.scaled,
+                &data,
+                ds.element_size() as usize,
+            );
         }
         Ok(())
     }
@@ -395,7 +407,7 @@ pub(crate) fn is_partial_edge(pos: &[u64], chunk: &[u64], dims: &[u64]) -> bool 
     pos.iter()
         .zip(chunk)
         .zip(dims)
-        .any(|((p, c), d)| (p + 1).saturating_mul(*c) > *d)
+        .any(|((p, c), d)| p.saturating_add(1).saturating_mul(*c) > *d)
 }
 
 /// A listed chunk's stored size as a [`ChunkEntry`] holds it.

@@ -185,7 +185,8 @@ pub enum Error {
         /// Bytes that were left.
         available: u64,
     },
-    /// The signature ("\x89HDF\r\n\x1a\n", "OHDR", "OCHK", "TREE", "GCOL") is wrong.
+    /// The signature ("\x89HDF\r\n\x1a\n", "OHDR", "OCHK", "TREE", "GCOL", "FAHD",
+    /// "FADB", "EAHD", "EAIB", "EASB", "EADB", "BTHD", "BTIN", "BTLF", ...) is wrong.
     #[error("{structure} at {offset:#x}: bad signature")]
     BadSignature {
         /// The structure expected.
@@ -386,9 +387,10 @@ pub enum Error {
     /// A chunk that starts outside the dataset's maximum dims.
     #[error("{structure} at {offset:#x}: entry {entry}: chunk offset {chunk:?} lies outside the maximum dims {max_dims:?}")]
     ChunkOutsideMaxDims {
-        /// Always [`Structure::BTreeNode`].
+        /// [`Structure::BTreeNode`] for the v1 B-tree; for layout v4/v5 indexes the
+        /// index's first structure (its header).
         structure: Structure,
-        /// The leaf node's address.
+        /// The leaf node's address (v1 B-tree), or the index header's.
         offset: u64,
         /// Entry index in the leaf.
         entry: usize,

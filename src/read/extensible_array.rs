@@ -177,7 +177,10 @@ impl<'a> Walk<'_, 'a> {
             return Err(malformed(
                 s,
                 at,
-                format!("header address {hdr:#x}, but its header is at {:#x}", self.hdr),
+                format!(
+                    "header address {hdr:#x}, but its header is at {:#x}",
+                    self.hdr
+                ),
             ));
         }
         Ok(c)
@@ -267,8 +270,8 @@ impl<'a> Walk<'_, 'a> {
         for (d, &dblk) in dblks.iter().enumerate() {
             let d = d as u64;
             let first = g
-                    .idx_blk_elmts
-                    .saturating_add(start.saturating_add(d.saturating_mul(nelmts)));
+                .idx_blk_elmts
+                .saturating_add(start.saturating_add(d.saturating_mul(nelmts)));
             if dblk == UNDEF || first >= g.max_idx_set {
                 continue;
             }

@@ -78,7 +78,10 @@ pub(crate) fn read(
             .and_then(|e| e.checked_add(prefix))
             .ok_or_else(too_big)?
     };
-    let page_size = page_nelmts.checked_mul(es).ok_or_else(too_big)? + 4;
+    let page_size = page_nelmts
+        .checked_mul(es)
+        .and_then(|p| p.checked_add(4))
+        .ok_or_else(too_big)?;
     let last_page = nelmts - npages.saturating_sub(1) * page_nelmts;
     let total = if paged {
         (npages - 1)
