@@ -8,8 +8,10 @@ use super::btree::{self, Cache, Expect};
 use super::data::tree_of;
 use super::error::{Error, Structure};
 use super::heap::Heaps;
-use super::{load, Datatype, File, Layout};
+use super::layout_v4::ChunkIndex;
+use super::{chunks_v4, load, Dataset, Datatype, File, Layout};
 use crate::encode::UNDEF;
+use crate::format::dataspace::UNLIMITED;
 
 /// A problem found by [`verify`] or [`File::check`], with the path of the object it
 /// was found in (empty for the superblock).
@@ -221,6 +223,12 @@ impl<'a> File<'a> {
     /// resolved in the global heap (collections past the end of file, missing
     /// objects). Filtered chunks are not decoded (reading them does).
     ///
+    /// Layout v4/v5 indexes (single chunk, implicit, fixed array, extensible array,
+    /// v2 B-tree): every structure readable (signatures, versions, checksums, client
+    /// IDs, element and record sizes, geometry, header back-pointers, record order
+    /// and counts, all inside the end of file, none reached twice), every chunk
+    /// inside the maximum dims and the end of file with a nonzero stored size.
+    ///
     /// Notes: chunks missing inside the dims (they read as fill), chunks beyond the
     /// dims, unallocated contiguous storage, sibling links that differ from the tree's
     /// order (but lead to readable nodes), bytes past the end of file.
@@ -257,6 +265,9 @@ impl<'a> File<'a> {
                     }),
                     None => {}
                 },
+                Layout::Chunked { index, .. } if !matches!(index, ChunkIndex::BTreeV1) => {
+                    self.check_v4_index(ds, &mut extents, &mut errors, &mut report.notes);
+                }
                 Layout::Chunked { .. } => {
                     let tree = tree_of(ds, self.superblock.chunk_k).expect("chunked");
                     let dims = ds.dims();
@@ -451,6 +462,109 @@ impl<'a> File<'a> {
                 path: String::new(),
                 error,
             }));
+    }
+}
+
+impl File<'_> {
+    /// Checks a version 4/5 chunk index: every structure of the index readable
+    /// (signatures, versions, checksums, client IDs, element and record sizes,
+    /// geometry, header back-pointers, B-tree key order and record counts, all
+    /// inside the end of file), every chunk inside the maximum dims, of a nonzero
+    /// stored size, inside the end of file. Notes: chunks missing inside the dims,
+    /// chunks beyond them. The index's structures and chunks go to `extents`.
+    fn check_v4_index(
+        &self,
+        ds: &Dataset,
+        extents: &mut Vec<(Structure, u64, u64)>,
+        errors: &mut Vec<Error>,
+        notes: &mut Vec<Note>,
+    ) {
+        let Layout::Chunked { chunk, index, .. } = &ds.layout else {
+            return;
+        };
+        let listing = match chunks_v4::list(&self.src, ds) {
+            Ok(l) => l,
+            Err(e) => {
+                errors.push(e);
+                return;
+            }
+        };
+        let implicit = matches!(index, ChunkIndex::Implicit { .. });
+        extents.extend(listing.extents.iter().copied());
+        let chunk: Vec<u64> = chunk.iter().map(|&c| u64::from(c)).collect();
+        let grid: Vec<u64> = ds
+            .dims()
+            .iter()
+            .zip(&chunk)
+            .map(|(d, c)| d.div_ceil(*c))
+            .collect();
+        let total = grid
+            .iter()
+            .try_fold(1u64, |a, &g| a.checked_mul(g))
+            .unwrap_or(u64::MAX);
+        let (index_s, index_at) = listing
+            .extents
+            .first()
+            .map_or((Structure::Layout, ds.addr), |e| (e.0, e.1));
+        let (mut present, mut beyond) = (0u64, 0u64);
+        for (i, f) in listing.chunks.iter().enumerate() {
+            let offsets: Vec<u64> = f
+                .scaled
+                .iter()
+                .zip(&chunk)
+                .map(|(s, c)| s.saturating_mul(*c))
+                .collect();
+            if offsets
+                .iter()
+                .zip(ds.max_dims())
+                .any(|(o, &m)| m != UNLIMITED && *o >= m)
+            {
+                errors.push(Error::ChunkOutsideMaxDims {
+                    structure: index_s,
+                    offset: index_at,
+                    entry: i,
+                    chunk: offsets,
+                    max_dims: ds.max_dims().to_vec(),
+                });
+                continue;
+            }
+            if f.size == 0 {
+                errors.push(Error::Malformed {
+                    structure: Structure::Chunk,
+                    offset: f.addr,
+                    reason: format!("chunk {offsets:?} has a stored size of 0"),
+                });
+                continue;
+            }
+            if let Err(e) = self.src.check_extent(Structure::Chunk, f.addr, f.size) {
+                errors.push(e);
+                continue;
+            }
+            if !implicit {
+                extents.push((Structure::Chunk, f.addr, f.size));
+            }
+            if f.scaled.iter().zip(&grid).all(|(s, g)| s < g) {
+                present += 1;
+            } else {
+                beyond += 1;
+            }
+        }
+        let missing = total.saturating_sub(present);
+        if missing > 0 {
+            notes.push(Note::MissingChunks {
+                path: ds.path.clone(),
+                offset: ds.addr,
+                missing,
+                total,
+            });
+        }
+        if beyond > 0 {
+            notes.push(Note::ChunksBeyondDims {
+                path: ds.path.clone(),
+                offset: ds.addr,
+                count: beyond,
+            });
+        }
     }
 }
 

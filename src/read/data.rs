@@ -1,12 +1,15 @@
 //! Reading raw data: compact, contiguous and chunked datasets, with chunks looked up
-//! in the v1 B-tree exactly as libhdf5 looks them up.
+//! in the v1 B-tree exactly as libhdf5 looks them up, or listed by a version 4/5
+//! index (single chunk, implicit, fixed array, extensible array, v2 B-tree).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::btree::{self, Cache, Shape};
-use super::error::{unsupported, Error, Result, Structure};
+use super::chunks_v4::{self, Found};
+use super::error::{malformed, unsupported, Error, Result, Structure};
 use super::heap::{self, Heaps};
+use super::layout_v4::{ChunkIndex, DONT_FILTER_PARTIAL_EDGE_CHUNKS};
 use super::{Dataset, Datatype, File, Layout};
 use crate::filters::{Filter, Pipeline};
 use crate::format::filter_pipeline::{
@@ -41,6 +44,7 @@ pub(crate) fn tree_of(ds: &Dataset, k: u16) -> Option<Tree> {
         btree,
         chunk,
         element_size,
+        ..
     } = &ds.layout
     else {
         return None;
@@ -122,6 +126,26 @@ impl<'a> File<'a> {
             path: ds.path.clone(),
             expected: "chunked dataset",
         })?;
+        if !matches!(ds.layout.chunk_index(), Some(ChunkIndex::BTreeV1)) {
+            let listing = chunks_v4::list(&self.src, ds)?;
+            return listing
+                .chunks
+                .iter()
+                .map(|f| {
+                    Ok(ChunkEntry {
+                        offsets: f
+                            .scaled
+                            .iter()
+                            .zip(&tree.chunk)
+                            .map(|(s, c)| s.saturating_mul(*c))
+                            .collect(),
+                        size: stored_size(f)?,
+                        filter_mask: f.mask,
+                        addr: f.addr,
+                    })
+                })
+                .collect();
+        }
         let Some(root) = tree.root else {
             return Ok(Vec::new());
         };
@@ -191,7 +215,7 @@ impl<'a> File<'a> {
                 .src
                 .slice(Structure::ContiguousData, *a, *size)?
                 .to_vec()),
-            Layout::Chunked { .. } => {
+            Layout::Chunked { index, .. } => {
                 let tree = tree_of(ds, self.superblock.chunk_k).expect("chunked");
                 if tree.chunk_bytes > limit {
                     return Err(Error::TooLarge {
@@ -203,6 +227,18 @@ impl<'a> File<'a> {
                 }
                 let pipeline = pipeline_of(ds)?;
                 let mut out = fill(n);
+                if !matches!(index, ChunkIndex::BTreeV1) {
+                    if n > 0 {
+                        let r = Reader {
+                            file: self,
+                            ds,
+                            tree: &tree,
+                            pipeline: pipeline.as_ref(),
+                        };
+                        r.read_listed(&mut out)?;
+                    }
+                    return Ok(out);
+                }
                 if let Some(root) = tree.root {
                     if n > 0 {
                         let r = Reader {
@@ -257,7 +293,7 @@ impl<'f, 'a> Reader<'f, 'a> {
             if identity {
                 if t.iter().zip(&grid).all(|(a, g)| a < g) {
                     let e = &walk.entries[i];
-                    let data = self.chunk(e.addr, e.size, e.mask)?;
+                    let data = self.chunk(e.addr, e.size.into(), e.mask, false)?;
                     copy_chunk(out, dims, &tree.chunk, t, &data, ds.element_size() as usize);
                 }
                 continue;
@@ -275,23 +311,55 @@ impl<'f, 'a> Reader<'f, 'a> {
             let Some(found) = btree::find(&mut cache, src, &tree.shape, root, &target)? else {
                 continue;
             };
-            let data = self.chunk(found.addr, found.size, found.mask)?;
+            let data = self.chunk(found.addr, found.size.into(), found.mask, false)?;
             copy_chunk(out, dims, &tree.chunk, t, &data, ds.element_size() as usize);
         }
         Ok(())
     }
 
-    /// A chunk's raw bytes: as stored, or decoded through the filters.
-    fn chunk(&self, addr: u64, size: u32, mask: u32) -> Result<Cow<'a, [u8]>> {
+    /// Copies every chunk a version 4/5 index lists inside the dims into `out`.
+    fn read_listed(&self, out: &mut [u8]) -> Result<()> {
+        let (ds, tree) = (self.ds, self.tree);
+        let listing = chunks_v4::list(&self.file.src, ds)?;
+        let dims = ds.dims();
+        let grid: Vec<u64> = dims
+            .iter()
+            .zip(&tree.chunk)
+            .map(|(d, c)| d.div_ceil(*c))
+            .collect();
+        let edges_raw = matches!(&ds.layout, Layout::Chunked { flags, .. }
+            if flags & DONT_FILTER_PARTIAL_EDGE_CHUNKS != 0);
+        for f in &listing.chunks {
+            if f.scaled.iter().zip(&grid).any(|(a, g)| a >= g) {
+                continue;
+            }
+            let raw = edges_raw && is_partial_edge(&f.scaled, &tree.chunk, dims);
+            let data = self.chunk(f.addr, f.size, f.mask, raw)?;
+            copy_chunk(
+                out,
+                dims,
+                &tree.chunk,
+                &f.scaled,
+                &data,
+                ds.element_size() as usize,
+            );
+        }
+        Ok(())
+    }
+
+    /// A chunk's raw bytes: as stored, or decoded through the filters (`raw`: a
+    /// partial edge chunk stored unfiltered).
+    fn chunk(&self, addr: u64, size: u64, mask: u32, raw: bool) -> Result<Cow<'a, [u8]>> {
         let src = &self.file.src;
-        let Some(p) = self.pipeline else {
+        let pipeline = if raw { None } else { self.pipeline };
+        let Some(p) = pipeline else {
             return Ok(Cow::Borrowed(src.slice(
                 Structure::Chunk,
                 addr,
                 self.tree.chunk_bytes,
             )?));
         };
-        let stored = src.slice(Structure::Chunk, addr, u64::from(size))?;
+        let stored = src.slice(Structure::Chunk, addr, size)?;
         p.decode(
             stored,
             mask,
@@ -331,6 +399,26 @@ fn pipeline_of(ds: &Dataset) -> Result<Option<Pipeline>> {
         });
     }
     Ok(Some(Pipeline { filters }))
+}
+
+/// Whether the chunk at scaled position `pos` reaches past the dims (libhdf5's
+/// partial edge chunk, `H5D__chunk_is_partial_edge_chunk`).
+pub(crate) fn is_partial_edge(pos: &[u64], chunk: &[u64], dims: &[u64]) -> bool {
+    pos.iter()
+        .zip(chunk)
+        .zip(dims)
+        .any(|((p, c), d)| p.saturating_add(1).saturating_mul(*c) > *d)
+}
+
+/// A listed chunk's stored size as a [`ChunkEntry`] holds it.
+fn stored_size(f: &Found) -> Result<u32> {
+    u32::try_from(f.size).map_err(|_| {
+        malformed(
+            Structure::Chunk,
+            f.addr,
+            format!("stored chunk size {} is 4 GiB or more", f.size),
+        )
+    })
 }
 
 /// What reading one chunked dataset needs.

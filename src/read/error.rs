@@ -59,6 +59,28 @@ pub enum Structure {
     SymbolTableNode,
     /// A dataset, as a whole (offset: its object header).
     Dataset,
+    /// A fixed array header ("FAHD") of a chunk index.
+    FixedArrayHeader,
+    /// A fixed array data block ("FADB").
+    FixedArrayDataBlock,
+    /// A page of a paged fixed array data block (elements and a checksum).
+    FixedArrayPage,
+    /// An extensible array header ("EAHD") of a chunk index.
+    ExtensibleArrayHeader,
+    /// An extensible array index block ("EAIB").
+    ExtensibleArrayIndexBlock,
+    /// An extensible array secondary block ("EASB", the spec's super block).
+    ExtensibleArraySecondaryBlock,
+    /// An extensible array data block ("EADB").
+    ExtensibleArrayDataBlock,
+    /// A page of a paged extensible array data block.
+    ExtensibleArrayPage,
+    /// A version-2 B-tree header ("BTHD") of a chunk index.
+    BTreeV2Header,
+    /// A version-2 B-tree internal node ("BTIN").
+    BTreeV2Internal,
+    /// A version-2 B-tree leaf node ("BTLF").
+    BTreeV2Leaf,
 }
 
 impl Structure {
@@ -91,6 +113,17 @@ impl Structure {
             Structure::GroupBTreeNode => "group B-tree node",
             Structure::SymbolTableNode => "symbol table node",
             Structure::Dataset => "dataset",
+            Structure::FixedArrayHeader => "fixed array header (FAHD)",
+            Structure::FixedArrayDataBlock => "fixed array data block (FADB)",
+            Structure::FixedArrayPage => "fixed array data block page",
+            Structure::ExtensibleArrayHeader => "extensible array header (EAHD)",
+            Structure::ExtensibleArrayIndexBlock => "extensible array index block (EAIB)",
+            Structure::ExtensibleArraySecondaryBlock => "extensible array secondary block (EASB)",
+            Structure::ExtensibleArrayDataBlock => "extensible array data block (EADB)",
+            Structure::ExtensibleArrayPage => "extensible array data block page",
+            Structure::BTreeV2Header => "v2 B-tree header (BTHD)",
+            Structure::BTreeV2Internal => "v2 B-tree internal node (BTIN)",
+            Structure::BTreeV2Leaf => "v2 B-tree leaf node (BTLF)",
         }
     }
 }
@@ -152,7 +185,8 @@ pub enum Error {
         /// Bytes that were left.
         available: u64,
     },
-    /// The signature ("\x89HDF\r\n\x1a\n", "OHDR", "OCHK", "TREE", "GCOL") is wrong.
+    /// The signature ("\x89HDF\r\n\x1a\n", "OHDR", "OCHK", "TREE", "GCOL", "FAHD",
+    /// "FADB", "EAHD", "EAIB", "EASB", "EADB", "BTHD", "BTIN", "BTLF", ...) is wrong.
     #[error("{structure} at {offset:#x}: bad signature")]
     BadSignature {
         /// The structure expected.
@@ -353,9 +387,10 @@ pub enum Error {
     /// A chunk that starts outside the dataset's maximum dims.
     #[error("{structure} at {offset:#x}: entry {entry}: chunk offset {chunk:?} lies outside the maximum dims {max_dims:?}")]
     ChunkOutsideMaxDims {
-        /// Always [`Structure::BTreeNode`].
+        /// [`Structure::BTreeNode`] for the v1 B-tree; for layout v4/v5 indexes the
+        /// index's first structure (its header).
         structure: Structure,
-        /// The leaf node's address.
+        /// The leaf node's address (v1 B-tree), or the index header's.
         offset: u64,
         /// Entry index in the leaf.
         entry: usize,

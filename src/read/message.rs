@@ -4,6 +4,7 @@
 
 use super::bytes::Cursor;
 use super::error::{Error, Result, Structure};
+use super::layout_v4::{self, ChunkIndex};
 use crate::encode::{Sizes, UNDEF};
 use crate::format::dataspace::UNLIMITED;
 use crate::format::datatype::{ByteOrder, CharSet, StringPad};
@@ -387,14 +388,25 @@ pub enum Layout {
         /// Its size in bytes.
         size: u64,
     },
-    /// Fixed-size chunks indexed by a v1 B-tree.
+    /// Fixed-size chunks found through a chunk index.
     Chunked {
-        /// The B-tree root, `None` when no chunk exists yet.
+        /// The v1 B-tree root (layout version 3), `None` when no chunk exists yet
+        /// and for the other indexes.
         btree: Option<u64>,
         /// Chunk dims in elements (one per dataset dim).
         chunk: Vec<u32>,
         /// Element size stored as the last layout dim.
         element_size: u32,
+        /// The index: [`ChunkIndex::BTreeV1`] for layout version 3, one of the
+        /// five others for versions 4 and 5.
+        index: ChunkIndex,
+        /// The layout message version (3, 4 or 5; in version 5 a filtered chunk's
+        /// size is stored in the file's length width, in version 4 in as few bytes
+        /// as the chunk size needs).
+        version: u8,
+        /// Layout flags (versions 4 and 5): bit 0, partial edge chunks are stored
+        /// unfiltered; bit 1, the single chunk is filtered.
+        flags: u8,
     },
 }
 
@@ -408,12 +420,20 @@ impl Layout {
         }
     }
 
-    /// Decodes a data layout message (version 3; version 4 for compact and
-    /// contiguous, which are identical).
+    /// The chunk index of a chunked layout.
+    pub fn chunk_index(&self) -> Option<&ChunkIndex> {
+        match self {
+            Layout::Chunked { index, .. } => Some(index),
+            _ => None,
+        }
+    }
+
+    /// Decodes a data layout message (versions 3 to 5; compact and contiguous are
+    /// the same in all three, chunked differs from version 4 on).
     pub(crate) fn decode(c: &mut Cursor<'_>) -> Result<Layout> {
         let version = c.u8()?;
         match version {
-            3 | 4 => {}
+            3..=5 => {}
             1 | 2 => return Err(c.unsupported("data layout messages version 1 and 2")),
             v => {
                 return Err(Error::BadVersion {
@@ -439,8 +459,16 @@ impl Layout {
                     size,
                 }
             }
-            2 if version == 4 => {
-                return Err(c.unsupported("layout version 4 chunk indexes"));
+            2 if version >= 4 => {
+                let v4 = layout_v4::decode_chunked(c)?;
+                Layout::Chunked {
+                    btree: None,
+                    chunk: v4.chunk,
+                    element_size: v4.element_size,
+                    index: v4.index,
+                    version,
+                    flags: v4.flags,
+                }
             }
             2 => {
                 let ndims = usize::from(c.u8()?);
@@ -463,6 +491,9 @@ impl Layout {
                     btree: (btree != UNDEF).then_some(btree),
                     chunk,
                     element_size,
+                    index: ChunkIndex::BTreeV1,
+                    version,
+                    flags: 0,
                 }
             }
             3 => return Err(c.unsupported("virtual datasets")),

@@ -5,7 +5,9 @@
 //! continuation chunks), new-style groups of hard links, old-style groups (symbol
 //! tables, as libhdf5 writes them by default), attributes (variable-length strings through the
 //! global heap), and datasets with compact, contiguous or chunked storage (layout
-//! v3, v1 B-tree chunk index, the filters h5sink writes) — every structure h5sink
+//! v3 with the v1 B-tree chunk index; layout v4 and v5 with the single-chunk,
+//! implicit, fixed array, extensible array and v2 B-tree indexes that libhdf5 writes
+//! for `libver` 1.10 and later; the filters h5sink writes) — every structure h5sink
 //! writes, and the same structures when libhdf5 writes them. It works on the whole
 //! file as one `&[u8]`.
 //!
@@ -50,23 +52,31 @@
 //!   harmless [`Note`]s such as chunks missing inside the dims.
 
 mod btree;
+mod btree_v2;
 mod bytes;
 mod check;
+mod chunks_v4;
 mod data;
 mod error;
+mod extensible_array;
+mod fixed_array;
 mod header;
 mod heap;
+mod layout_v4;
 mod message;
 mod stab;
 mod superblock;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v4;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 pub use check::{verify, Note, Problem, Report};
 pub use data::ChunkEntry;
 pub use error::{Error, Result, Structure};
+pub use layout_v4::ChunkIndex;
 pub use message::{Attribute, Dataspace, Datatype, Layout, Link, LinkTarget, SpaceKind};
 pub use superblock::Superblock;
 

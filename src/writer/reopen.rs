@@ -76,6 +76,20 @@ impl Inner {
             return Err(refuse(format!("the file is not sound: {}", p.error)));
         }
         let f = read::File::parse(bytes).map_err(|e| refuse(e.to_string()))?;
+        // h5sink continues v1 B-tree chunk indexes only; the layout v4/v5 indexes
+        // libhdf5 writes with libver >= v110 are read, never written
+        for d in f.datasets() {
+            if let read::Layout::Chunked { index, version, .. } = &d.layout {
+                if !matches!(index, read::ChunkIndex::BTreeV1) {
+                    return Err(refuse(format!(
+                        "{}: index type {} (data layout message version {version}) is not \
+                         supported for appending",
+                        d.path,
+                        index.name()
+                    )));
+                }
+            }
+        }
         let sb = f.superblock();
         if sb.sizes != Sizes::DEFAULT {
             return Err(refuse("only 8-byte addresses and lengths are supported"));

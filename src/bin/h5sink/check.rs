@@ -2,8 +2,11 @@
 //!
 //! The structure checks are the reader's ([`h5sink::read::verify`]): superblock,
 //! every object header (signatures, versions, checksums), every message, every chunk
-//! index (nodes inside the stored end of file, keys ordered and consistent with the
-//! dims, entries found by a libhdf5 lookup), global heap collections, and no two
+//! index (v1 B-tree nodes inside the stored end of file, keys ordered and consistent
+//! with the dims, entries found by a libhdf5 lookup; the layout v4/v5 indexes'
+//! fixed and extensible array blocks and pages, v2 B-tree nodes, with their
+//! signatures, checksums, back-pointers and record order, and every chunk inside the
+//! maximum dims and the end of file), global heap collections, and no two
 //! structures overlapping. On top of that, every chunk of every filtered dataset is
 //! run back through its filters, so a corrupt deflate or LZ4 stream, a Fletcher-32
 //! mismatch or a chunk that decodes to the wrong size is found. Unfiltered raw data
@@ -236,7 +239,19 @@ fn decode_dataset(
     };
     let eof = f.eof();
     let elem = d.element_size() as usize;
+    // layout flag bit 0: partial edge chunks are stored unfiltered
+    let raw_edges = matches!(&d.layout, Layout::Chunked { flags, .. } if flags & 1 != 0);
+    let chunk = d.chunk_dims().unwrap_or_default();
     for e in &entries {
+        let partial = e
+            .offsets
+            .iter()
+            .zip(&chunk)
+            .zip(d.dims())
+            .any(|((o, c), n)| o.saturating_add(*c) > *n);
+        if raw_edges && partial {
+            continue;
+        }
         let end = e.addr.checked_add(u64::from(e.size));
         let Some(stored) = end
             .filter(|&end| end <= eof)

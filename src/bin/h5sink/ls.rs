@@ -3,8 +3,9 @@
 //! Objects are listed depth first from the root, links in name order; an object
 //! reached again through another hard link is listed as a link to its first path
 //! (so hard-link cycles end). For each dataset: shape, maximum shape (`inf` for
-//! unlimited dims; `null` in JSON), element type, layout, chunk shape, filters and
-//! fill value; for every object its attributes with their values when they have at
+//! unlimited dims; `null` in JSON), element type, layout, chunk shape, chunk index
+//! (in text only for layout v4/v5 indexes, e.g. "fixed array index"; in JSON always,
+//! `"chunk_index": "v1 B-tree"` for layout v3), filters and fill value; for every object its attributes with their values when they have at
 //! most [`MAX_VALUES`] elements.
 //!
 //! Type names: `u8`…`u64`, `i8`…`i64`, `f16`, `f32`, `f64` (with a `be` suffix when
@@ -15,7 +16,9 @@
 use h5sink::format::filter_pipeline::{
     FILTER_BITSHUFFLE, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_LZ4, FILTER_SHUFFLE,
 };
-use h5sink::read::{self, Attribute, Dataspace, Datatype, LinkTarget, Object, SpaceKind};
+use h5sink::read::{
+    self, Attribute, ChunkIndex, Dataspace, Datatype, LinkTarget, Object, SpaceKind,
+};
 use h5sink::{ByteOrder, CharSet, StringPad, UNLIMITED};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -392,6 +395,12 @@ fn to_text(entries: &[Entry<'_>]) -> String {
                 if let Some(c) = d.chunk_dims() {
                     let _ = write!(line, " {}", dims_text(&c));
                 }
+                // layout v3's v1 B-tree is the classic index: named only in JSON
+                if let Some(i) = d.layout.chunk_index() {
+                    if !matches!(i, ChunkIndex::BTreeV1) {
+                        let _ = write!(line, ", {} index", i.name());
+                    }
+                }
                 if let Some((cset, pad)) = string_details(&d.datatype) {
                     let _ = write!(line, ", {cset} {pad}");
                 }
@@ -599,12 +608,15 @@ fn to_json(path: &str, file: &read::File<'_>, entries: &[Entry<'_>]) -> String {
                     .and_then(|f| values(&d.datatype, f, None))
                     .map_or_else(|| "null".into(), |v| nest(&v, &[], true));
                 format!(
-                    "{{\"path\": {}, \"kind\": \"dataset\", {}, {}, \"layout\": {}, \"chunks\": {}, \"filters\": [{}], \"fill_value\": {}, \"attributes\": {}}}",
+                    "{{\"path\": {}, \"kind\": \"dataset\", {}, {}, \"layout\": {}, \"chunks\": {}, \"chunk_index\": {}, \"filters\": [{}], \"fill_value\": {}, \"attributes\": {}}}",
                     json_str(p),
                     space_json(&d.space),
                     type_json(&d.datatype),
                     json_str(d.layout.kind()),
                     d.chunk_dims().map_or_else(|| "null".into(), |c| dims_json(&c)),
+                    d.layout
+                        .chunk_index()
+                        .map_or_else(|| "null".into(), |i| json_str(i.name())),
                     filters.join(", "),
                     fill,
                     attrs_json(&d.attrs)
