@@ -3,10 +3,12 @@
 //! W4 frames (bench_c.c gen_frame, shuffled as the shuffle filter does) and on any files
 //! named on the command line. Every stream is checked by inflating it with miniz_oxide.
 //!
+//! C zlib is measured too, through Python's `zlib` module on the same bytes, interleaved
+//! with the others (encoder `czlib`; `PYTHON=...`, default `python3`).
+//!
 //! `cargo run --release --example deflate_levels [FILE...]`; `REPS=n` (default 3) sets the
-//! repetitions (the best time is kept), `LEVELS=1,6` the levels, `ENCODERS=ours,miniz`
-//! the encoders; `W4_OUT=path` writes the shuffled W4 frame for other tools (C zlib:
-//! `scripts/zlib_levels.py path`).
+//! repetitions (the best time is kept), `LEVELS=1,6` the levels, `ENCODERS=ours,czlib`
+//! the encoders (default `ours,miniz,zlib-rs,czlib`).
 use std::io::Write;
 use std::time::Instant;
 
@@ -16,11 +18,8 @@ fn main() {
         .split(',')
         .map(|l| l.parse().expect("LEVELS"))
         .collect();
-    let encoders = env_or("ENCODERS", "ours,miniz,zlib-rs");
+    let encoders = env_or("ENCODERS", "ours,miniz,zlib-rs,czlib");
     let mut inputs: Vec<(String, Vec<u8>)> = vec![("W4 frame 3".into(), w4_shuffled(3))];
-    if let Ok(path) = std::env::var("W4_OUT") {
-        std::fs::write(&path, &inputs[0].1).expect("writing W4_OUT");
-    }
     for path in std::env::args().skip(1) {
         let data = std::fs::read(&path).expect("reading input");
         inputs.push((path, data));
@@ -36,6 +35,12 @@ fn main() {
             let mut outs = vec![Vec::new(); encs.len()];
             for _ in 0..reps {
                 for (k, enc) in encs.iter().enumerate() {
+                    if *enc == "czlib" {
+                        let (secs, out) = c_zlib(data, level);
+                        outs[k] = out;
+                        best[k] = best[k].min(secs);
+                        continue;
+                    }
                     let t = Instant::now();
                     outs[k] = compress(enc, data, level);
                     best[k] = best[k].min(t.elapsed().as_secs_f64());
@@ -54,6 +59,38 @@ fn main() {
             }
         }
     }
+}
+
+/// C zlib through Python: the time of one `zlib.compress(data, level)` and its output.
+fn c_zlib(data: &[u8], level: u8) -> (f64, Vec<u8>) {
+    let dir = std::env::temp_dir().join(format!("deflate_levels_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (inp, outp) = (dir.join("in"), dir.join("out"));
+    std::fs::write(&inp, data).expect("writing input");
+    const SCRIPT: &str = "import sys, time, zlib\n\
+        d = open(sys.argv[1], 'rb').read()\n\
+        t = time.perf_counter(); c = zlib.compress(d, int(sys.argv[3])); t = time.perf_counter() - t\n\
+        open(sys.argv[2], 'wb').write(c)\n\
+        print(t)\n";
+    let out = std::process::Command::new(env_or("PYTHON", "python3"))
+        .args(["-c", SCRIPT])
+        .arg(&inp)
+        .arg(&outp)
+        .arg(level.to_string())
+        .output()
+        .expect("running python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secs: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("seconds");
+    let z = std::fs::read(&outp).expect("reading output");
+    std::fs::remove_dir_all(&dir).ok();
+    (secs, z)
 }
 
 fn env_or(key: &str, default: &str) -> String {
