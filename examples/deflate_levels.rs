@@ -1,95 +1,123 @@
-//! Compression ratio and speed of deflate settings on the W4 frames (shuffled):
-//! h5sink's levels, then miniz_oxide with explicit probe counts and greedy or lazy parsing.
-//! `cargo run --release --example deflate_levels`; compare with C zlib:
-//! `python3 -c "import zlib; ..."` on the same bytes (see README, Performance).
-use miniz_oxide::deflate::core::{
-    compress, create_comp_flags_from_zip_params, deflate_flags::*, CompressorOxide, TDEFLFlush,
-    TDEFLStatus,
-};
+//! Compression ratio and speed of each deflate level: h5sink's own encoder
+//! (`filters::deflate::compress_zlib`), miniz_oxide and zlib-rs (through flate2), on the
+//! W4 frames (bench_c.c gen_frame, shuffled as the shuffle filter does) and on any files
+//! named on the command line. Every stream is checked by inflating it with miniz_oxide.
+//!
+//! C zlib is measured too, through Python's `zlib` module on the same bytes, interleaved
+//! with the others (encoder `czlib`; `PYTHON=...`, default `python3`).
+//!
+//! `cargo run --release --example deflate_levels [FILE...]`; `REPS=n` (default 3) sets the
+//! repetitions (the best time is kept), `LEVELS=1,6` the levels, `ENCODERS=ours,czlib`
+//! the encoders (default `ours,miniz,zlib-rs,czlib`).
+use std::io::Write;
 use std::time::Instant;
-fn run(data: &[u8], flags: u32) -> Vec<u8> {
-    let mut c = CompressorOxide::new(flags);
-    let mut out = vec![0u8; data.len() + data.len() / 10 + 1024];
-    let (st, _inp, outp) = compress(&mut c, data, &mut out, TDEFLFlush::Finish);
-    assert_eq!(st, TDEFLStatus::Done);
-    out.truncate(outp);
-    out
-}
+
 fn main() {
-    // frame 3 of the W4 pool (bench_c.c gen_frame), shuffled as the shuffle filter does
-    let frame: Vec<u8> = gen(3).iter().flat_map(|v| v.to_le_bytes()).collect();
-    let n = frame.len() / 2;
-    let mut sh = vec![0u8; frame.len()];
-    for i in 0..n {
-        sh[i] = frame[2 * i];
-        sh[n + i] = frame[2 * i + 1];
+    let reps: usize = env_or("REPS", "3").parse().expect("REPS");
+    let levels: Vec<u8> = env_or("LEVELS", "0,1,2,3,4,5,6,7,8,9")
+        .split(',')
+        .map(|l| l.parse().expect("LEVELS"))
+        .collect();
+    let encoders = env_or("ENCODERS", "ours,miniz,zlib-rs,czlib");
+    let mut inputs: Vec<(String, Vec<u8>)> = vec![("W4 frame 3".into(), w4_shuffled(3))];
+    for path in std::env::args().skip(1) {
+        let data = std::fs::read(&path).expect("reading input");
+        inputs.push((path, data));
     }
-    for level in 1..=6u8 {
-        let t = Instant::now();
-        let c = h5sink::filters::deflate(&sh, level).unwrap();
-        println!(
-            "h5sink deflate level {level}: ratio {:.3} {:.0} MB/s",
-            sh.len() as f64 / c.len() as f64,
-            sh.len() as f64 / 1e6 / t.elapsed().as_secs_f64()
-        );
-    }
-    for every in [2048usize, 4096, 8192, 16384, 32768, 1 << 30] {
-        for level in [1u8, 2] {
-            let flags = create_comp_flags_from_zip_params(level as i32, 15, 0);
-            let mut c = CompressorOxide::new(flags);
-            let mut out = vec![0u8; sh.len() + sh.len() / 10 + 1024];
-            let t = Instant::now();
-            let (mut ip, mut op) = (0usize, 0usize);
-            while ip < sh.len() {
-                let end = (ip + every).min(sh.len());
-                let flush = if end == sh.len() {
-                    TDEFLFlush::Finish
-                } else {
-                    TDEFLFlush::Sync
-                };
-                let (st, i, o) = compress(&mut c, &sh[ip..end], &mut out[op..], flush);
-                assert!(st == TDEFLStatus::Okay || st == TDEFLStatus::Done, "{st:?}");
-                ip += i;
-                op += o;
+    println!("| input | level | encoder | ratio | MB/s |");
+    println!("|---|---|---|---|---|");
+    for (name, data) in &inputs {
+        for &level in &levels {
+            // repetitions interleave the encoders, so that load from other processes
+            // hits them alike; the best time of each is kept
+            let encs: Vec<&str> = encoders.split(',').collect();
+            let mut best = vec![f64::MAX; encs.len()];
+            let mut outs = vec![Vec::new(); encs.len()];
+            for _ in 0..reps {
+                for (k, enc) in encs.iter().enumerate() {
+                    if *enc == "czlib" {
+                        let (secs, out) = c_zlib(data, level);
+                        outs[k] = out;
+                        best[k] = best[k].min(secs);
+                        continue;
+                    }
+                    let t = Instant::now();
+                    outs[k] = compress(enc, data, level);
+                    best[k] = best[k].min(t.elapsed().as_secs_f64());
+                }
             }
-            out.truncate(op);
-            assert_eq!(
-                miniz_oxide::inflate::decompress_to_vec_zlib(&out).unwrap(),
-                sh
-            );
-            println!(
-                "miniz L{level} sync flush every {every:>10}: ratio {:.3} {:.0} MB/s",
-                sh.len() as f64 / out.len() as f64,
-                sh.len() as f64 / 1e6 / t.elapsed().as_secs_f64()
-            );
+            for (k, enc) in encs.iter().enumerate() {
+                let back =
+                    miniz_oxide::inflate::decompress_to_vec_zlib(&outs[k]).expect("inflates");
+                assert!(back == *data, "{enc} level {level} on {name}: round trip");
+                println!(
+                    "| {name} | {level} | {enc} | {:.4} | {:.0} |",
+                    data.len() as f64 / outs[k].len() as f64,
+                    data.len() as f64 / 1e6 / best[k]
+                );
+                std::io::stdout().flush().ok();
+            }
         }
     }
-    for probes in [1u32, 2, 4, 6, 8, 16, 32] {
-        for greedy in [true, false] {
-            let mut flags = probes | TDEFL_WRITE_ZLIB_HEADER;
-            if greedy {
-                flags |= TDEFL_GREEDY_PARSING_FLAG;
-            }
-            let t = Instant::now();
-            let c = run(&sh, flags);
-            println!(
-                "miniz probes {probes:2} {}: ratio {:.3} {:.0} MB/s",
-                if greedy { "greedy" } else { "lazy  " },
-                sh.len() as f64 / c.len() as f64,
-                sh.len() as f64 / 1e6 / t.elapsed().as_secs_f64()
-            );
-            // it must be a valid zlib stream
-            assert_eq!(
-                miniz_oxide::inflate::decompress_to_vec_zlib(&c).unwrap(),
-                sh
-            );
-        }
-    }
-    let _ = create_comp_flags_from_zip_params(1, 15, 0);
 }
 
-fn gen(p: u32) -> Vec<u16> {
-    let mut out = Vec::new();
+/// C zlib through Python: the time of one `zlib.compress(data, level)` and its output.
+fn c_zlib(data: &[u8], level: u8) -> (f64, Vec<u8>) {
+    let dir = std::env::temp_dir().join(format!("deflate_levels_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (inp, outp) = (dir.join("in"), dir.join("out"));
+    std::fs::write(&inp, data).expect("writing input");
+    const SCRIPT: &str = "import sys, time, zlib\n\
+        d = open(sys.argv[1], 'rb').read()\n\
+        t = time.perf_counter(); c = zlib.compress(d, int(sys.argv[3])); t = time.perf_counter() - t\n\
+        open(sys.argv[2], 'wb').write(c)\n\
+        print(t)\n";
+    let out = std::process::Command::new(env_or("PYTHON", "python3"))
+        .args(["-c", SCRIPT])
+        .arg(&inp)
+        .arg(&outp)
+        .arg(level.to_string())
+        .output()
+        .expect("running python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secs: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("seconds");
+    let z = std::fs::read(&outp).expect("reading output");
+    std::fs::remove_dir_all(&dir).ok();
+    (secs, z)
+}
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key).unwrap_or_else(|_| default.to_string())
+}
+
+fn compress(enc: &str, data: &[u8], level: u8) -> Vec<u8> {
+    match enc {
+        "ours" => h5sink::filters::deflate::compress_zlib(data, level),
+        "miniz" => miniz_oxide::deflate::compress_to_vec_zlib(data, level),
+        "zlib-rs" => {
+            let mut e = flate2::write::ZlibEncoder::new(
+                Vec::with_capacity(data.len() / 2),
+                flate2::Compression::new(u32::from(level)),
+            );
+            e.write_all(data).expect("compressing");
+            e.finish().expect("compressing")
+        }
+        "h5sink" => h5sink::filters::deflate(data, level).expect("compressing"),
+        other => panic!("unknown encoder {other}"),
+    }
+}
+
+/// Frame `p` of the W4 pool (bench_c.c gen_frame), shuffled: low bytes, then high bytes.
+fn w4_shuffled(p: u32) -> Vec<u8> {
+    let n = 2048 * 2048;
+    let mut sh = vec![0u8; 2 * n];
     for y in 0..2048u32 {
         for x in 0..2048u32 {
             let idx = (p << 22) | (y << 11) | x;
@@ -97,8 +125,11 @@ fn gen(p: u32) -> Vec<u16> {
             h ^= h >> 16;
             h = h.wrapping_mul(0x45d_9f3b);
             h ^= h >> 16;
-            out.push((1000 + ((x + y) >> 2) + 7 * p + (h & 15)) as u16);
+            let v = (1000 + ((x + y) >> 2) + 7 * p + (h & 15)) as u16;
+            let i = (y * 2048 + x) as usize;
+            sh[i] = v as u8;
+            sh[n + i] = (v >> 8) as u8;
         }
     }
-    out
+    sh
 }

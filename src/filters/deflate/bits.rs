@@ -1,0 +1,108 @@
+//! The bit writer: DEFLATE packs fields from the least significant bit of each byte up
+//! (RFC 1951 §3.1.1); Huffman codes are stored already bit-reversed so that they too are
+//! written least significant bit first.
+//!
+//! Each `put` stores the whole 64-bit accumulator at the output position and then
+//! advances by the number of completed bytes, so there is no branch on whether a byte
+//! filled up; the output vector therefore keeps at least 8 writable bytes past `pos`.
+
+use alloc::vec::Vec;
+
+/// Longest field one `put` accepts.
+pub const MAX_PUT: u32 = 56 - 7;
+
+/// Appends bit fields to a byte vector.
+pub struct BitWriter {
+    /// Completed bytes up to `pos`; bytes after it are scratch.
+    out: Vec<u8>,
+    pos: usize,
+    /// Pending bits (fewer than 8 between calls), the oldest in the lowest position.
+    buf: u64,
+    n: u32,
+}
+
+impl BitWriter {
+    /// A writer appending to `out`.
+    pub fn new(out: Vec<u8>) -> Self {
+        let pos = out.len();
+        BitWriter {
+            out,
+            pos,
+            buf: 0,
+            n: 0,
+        }
+    }
+
+    /// Makes room for at least `bytes` more bytes of output without reallocating.
+    pub fn reserve(&mut self, bytes: usize) {
+        let need = self.pos + bytes + 8;
+        if self.out.len() < need {
+            self.out.resize(need.max(self.out.len() * 2), 0);
+        }
+    }
+
+    /// Writes the low `count` bits of `bits` (count ≤ [`MAX_PUT`], higher bits zero).
+    #[inline(always)]
+    pub fn put(&mut self, bits: u64, count: u32) {
+        debug_assert!(count <= MAX_PUT && bits >> count == 0);
+        if self.pos + 8 > self.out.len() {
+            self.reserve(64);
+        }
+        self.buf |= bits << self.n;
+        self.n += count;
+        self.out[self.pos..self.pos + 8].copy_from_slice(&self.buf.to_le_bytes());
+        let bytes = self.n >> 3;
+        self.pos += bytes as usize;
+        self.buf >>= bytes * 8;
+        self.n &= 7;
+    }
+
+    /// Bits written so far, pending ones included.
+    pub fn bit_len(&self) -> u64 {
+        self.pos as u64 * 8 + u64::from(self.n)
+    }
+
+    /// Pads with zero bits to the next byte boundary.
+    pub fn align(&mut self) {
+        if self.n > 0 {
+            self.put(0, 8 - self.n);
+        }
+    }
+
+    /// Appends whole bytes; the writer must be aligned.
+    pub fn put_bytes(&mut self, bytes: &[u8]) {
+        debug_assert_eq!(self.n, 0);
+        self.reserve(bytes.len());
+        self.out[self.pos..self.pos + bytes.len()].copy_from_slice(bytes);
+        self.pos += bytes.len();
+    }
+
+    /// Aligns and returns the bytes.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.align();
+        self.out.truncate(self.pos);
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BitWriter;
+
+    #[test]
+    fn fields_pack_from_the_low_bit_up() {
+        let mut w = BitWriter::new(alloc::vec![0xAA]);
+        w.put(1, 1); // bit 0
+        w.put(0b10, 2); // bits 1-2
+        w.put(0x1f, 5); // bits 3-7
+        w.put(0xABCDE, 20);
+        w.put(0xFFFF_FFFF, 32);
+        w.put(0, 3);
+        assert_eq!(w.bit_len(), 8 + 63);
+        w.put_bytes(&[]);
+        assert_eq!(
+            w.finish(),
+            [0xAA, 0xFD, 0xDE, 0xBC, 0xFA, 0xFF, 0xFF, 0xFF, 0x0F]
+        );
+    }
+}

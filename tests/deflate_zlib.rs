@@ -1,0 +1,101 @@
+//! Our deflate encoder (`h5sink::filters::deflate`) read by a second, independent
+//! inflater: Python's zlib module (C zlib). Every level, on empty, one-byte, run, random,
+//! text-like and W4-frame inputs; Python also checks the Adler-32 trailer and that nothing
+//! follows the stream.
+
+mod common;
+use common::python;
+use std::process::Command;
+
+const CHECK: &str = r#"
+import sys, zlib, pathlib
+d = pathlib.Path(sys.argv[1])
+n = 0
+for z in sorted(d.glob("*.z")):
+    raw = (d / (z.stem.rsplit(".", 1)[0] + ".raw")).read_bytes()
+    o = zlib.decompressobj()
+    out = o.decompress(z.read_bytes()) + o.flush()
+    assert o.eof and o.unused_data == b"", z.name
+    assert out == raw, z.name
+    n += 1
+print(n)
+"#;
+
+fn xorshift(n: usize, mut x: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn w4_frame(p: u32) -> Vec<u8> {
+    let n = 2048 * 2048;
+    let mut sh = vec![0u8; 2 * n];
+    for y in 0..2048u32 {
+        for x in 0..2048u32 {
+            let idx = (p << 22) | (y << 11) | x;
+            let mut h = idx.wrapping_mul(2_654_435_761);
+            h ^= h >> 16;
+            h = h.wrapping_mul(0x45d_9f3b);
+            h ^= h >> 16;
+            let v = (1000 + ((x + y) >> 2) + 7 * p + (h & 15)) as u16;
+            let i = (y * 2048 + x) as usize;
+            sh[i] = v as u8;
+            sh[n + i] = (v >> 8) as u8;
+        }
+    }
+    sh
+}
+
+#[test]
+fn python_zlib_inflates_every_level() {
+    let dir = common::tempdir();
+    let words = [
+        "group ", "dataset ", "chunk ", "the ", "\n", "frames, ", "deflate ",
+    ];
+    let text: Vec<u8> = xorshift(400_000, 5)
+        .iter()
+        .flat_map(|&r| words[r as usize % words.len()].bytes())
+        .take(1_200_000)
+        .collect();
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", vec![]),
+        ("one", vec![42]),
+        ("run", vec![7; 100_000]),
+        ("random", xorshift(150_000, 9)),
+        ("text", text),
+        ("w4", w4_frame(5)),
+    ];
+    let mut count = 0;
+    for (name, data) in &inputs {
+        std::fs::write(dir.path().join(format!("{name}.raw")), data).unwrap();
+        let levels: &[u8] = if *name == "w4" {
+            &[1, 6]
+        } else {
+            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        };
+        for &level in levels {
+            let z = h5sink::filters::deflate(data, level).expect("always Some");
+            std::fs::write(dir.path().join(format!("{name}.{level}.z")), z).unwrap();
+            count += 1;
+        }
+    }
+    let out = Command::new(python())
+        .args(["-c", CHECK])
+        .arg(dir.path())
+        .output()
+        .expect("running python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        count.to_string()
+    );
+}
