@@ -64,6 +64,7 @@ pub(crate) struct FractalHeap<'a> {
 }
 
 /// A heap object: its bytes and, unless it is tiny (stored in its ID), its address.
+#[derive(Debug)]
 pub(crate) struct Object<'a> {
     pub bytes: Cow<'a, [u8]>,
     pub addr: Option<u64>,
@@ -94,7 +95,9 @@ impl Table {
         if row == 0 {
             Some(0)
         } else {
-            (self.start * self.width).checked_shl(u32::try_from(row - 1).ok()?)
+            self.start
+                .checked_mul(self.width)?
+                .checked_shl(u32::try_from(row - 1).ok()?)
         }
     }
 }
@@ -628,4 +631,125 @@ pub(crate) fn check_free_space(
     }
     extents.push((s, sect_addr, alloc));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::Sizes;
+
+    /// A heap header without blocks or huge objects (8-byte addresses and lengths):
+    /// heap IDs of `id_len` bytes, `man_nobjs` managed objects, table width `width`.
+    fn header(id_len: u16, man_nobjs: u64, width: u16) -> Vec<u8> {
+        let mut b = b"FRHP\0".to_vec();
+        b.extend_from_slice(&id_len.to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes()); // no I/O filters
+        b.push(0x02); // direct blocks checksummed
+        b.extend_from_slice(&4096u32.to_le_bytes()); // max managed object size
+        b.extend_from_slice(&0u64.to_le_bytes()); // next huge ID
+        b.extend_from_slice(&UNDEF.to_le_bytes()); // huge-object B-tree
+        b.extend_from_slice(&0u64.to_le_bytes()); // free space
+        b.extend_from_slice(&UNDEF.to_le_bytes()); // free-space manager
+        for v in [0, 0, 0, man_nobjs, 0, 0, 0, 0u64] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&width.to_le_bytes());
+        b.extend_from_slice(&512u64.to_le_bytes()); // starting block size
+        b.extend_from_slice(&65536u64.to_le_bytes()); // max direct block size
+        b.extend_from_slice(&32u16.to_le_bytes()); // max heap size in bits
+        b.extend_from_slice(&1u16.to_le_bytes()); // starting root rows
+        b.extend_from_slice(&UNDEF.to_le_bytes()); // no root block
+        b.extend_from_slice(&0u16.to_le_bytes());
+        assert_eq!(b.len() as u64, fixed_header_len(8, 8));
+        let sum = hashlittle(&b, 0);
+        b.extend_from_slice(&sum.to_le_bytes());
+        b
+    }
+
+    fn open(bytes: &[u8]) -> Result<FractalHeap<'_>> {
+        let src = Source {
+            data: bytes,
+            sizes: Sizes::DEFAULT,
+        };
+        FractalHeap::open(&src, 0, &mut Vec::new())
+    }
+
+    #[test]
+    fn tiny_objects_short_and_extended_lengths() {
+        // IDs of 7 bytes: length - 1 in the low 4 bits of the flag byte
+        let b = header(7, 0, 4);
+        let h = open(&b).unwrap();
+        let o = h.object(&[0x22, b'a', b'b', b'c', 0, 0, 0]).unwrap();
+        assert_eq!(&*o.bytes, b"abc");
+        assert_eq!(o.addr, None);
+        // 7 bytes cannot fit in a 7-byte ID after its flag byte
+        assert!(h.object(&[0x26, 1, 2, 3, 4, 5, 6]).is_err());
+        // IDs of 20 bytes: 12-bit length over the flag byte and the next
+        let b = header(20, 0, 4);
+        let h = open(&b).unwrap();
+        let mut id = vec![0x20, 0x02, b'x', b'y', b'z'];
+        id.resize(20, 0);
+        assert_eq!(&*h.object(&id).unwrap().bytes, b"xyz");
+        id[1] = 0x20; // 33 bytes
+        assert!(h
+            .object(&id)
+            .unwrap_err()
+            .contains("tiny object of 33 bytes"));
+    }
+
+    #[test]
+    fn bad_heap_ids_are_reasons_not_panics() {
+        let b = header(7, 0, 4);
+        let h = open(&b).unwrap();
+        let e = h.object(&[0x00, 30, 0, 0, 0, 5, 0]).unwrap_err();
+        assert!(e.contains("past the managed space"), "{e}");
+        assert!(h
+            .object(&[0x00, 0, 0, 0, 0, 0, 0])
+            .unwrap_err()
+            .contains("0 bytes"));
+        assert!(h
+            .object(&[0x30, 0, 0, 0, 0, 0, 0])
+            .unwrap_err()
+            .contains("reserved"));
+        assert!(h
+            .object(&[0x40, 0, 0, 0, 0, 0, 0])
+            .unwrap_err()
+            .contains("version"));
+        assert!(h
+            .object(&[0x22, 1])
+            .unwrap_err()
+            .contains("heap ID of 2 bytes"));
+        // huge IDs of a 7-byte heap are keys into the (absent) huge-object B-tree
+        let e = h.object(&[0x10, 1, 0, 0, 0, 0, 0]).unwrap_err();
+        assert!(
+            e.contains("huge object ID 1 is not in the heap's B-tree"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn inconsistent_headers_are_named() {
+        let b = header(7, 3, 4);
+        let e = open(&b).err().unwrap();
+        assert_eq!(e.structure(), Structure::FractalHeapHeader);
+        assert!(
+            e.to_string()
+                .contains("3 managed objects but no root block"),
+            "{e}"
+        );
+        let e = open(&header(7, 0, 3)).err().unwrap();
+        assert!(e.to_string().contains("not a power of two"), "{e}");
+        let e = open(&header(3, 0, 4)).err().unwrap();
+        assert!(e.to_string().contains("cannot hold"), "{e}");
+        let mut b = header(7, 0, 4);
+        b[20] ^= 1;
+        assert!(matches!(
+            open(&b),
+            Err(Error::BadChecksum {
+                structure: Structure::FractalHeapHeader,
+                offset: 0,
+                ..
+            })
+        ));
+    }
 }

@@ -2,9 +2,10 @@
 //! and the base of `h5sink check` and reopen-for-append.
 //!
 //! It reads superblock v0–v3, version-1 and version-2 object headers (with
-//! continuation chunks), new-style groups of hard links, old-style groups (symbol
-//! tables, as libhdf5 writes them by default), attributes (variable-length strings through the
-//! global heap), and datasets with compact, contiguous or chunked storage (layout
+//! continuation chunks), new-style groups (links in the header, or in dense storage:
+//! a fractal heap indexed by v2 B-trees of name hashes and creation order), old-style
+//! groups (symbol tables, as libhdf5 writes them by default), attributes (in the
+//! header or in dense storage; variable-length strings through the global heap), and datasets with compact, contiguous or chunked storage (layout
 //! v3 with the v1 B-tree chunk index; layout v4 and v5 with the single-chunk,
 //! implicit, fixed array, extensible array and v2 B-tree indexes that libhdf5 writes
 //! for `libver` 1.10 and later; the filters h5sink writes) — every structure h5sink
