@@ -7,9 +7,9 @@ use h5sink::read;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Recomputes superblock, object header and chunk index header checksums, as the
-/// `parse` target does for inputs starting with 0xA5 (kept identical to
-/// `fuzz/fuzz_targets/parse.rs`).
+/// Recomputes superblock, object header, chunk index header and fractal heap header
+/// checksums, as the `parse` target does for inputs starting with 0xA5 (kept
+/// identical to `fuzz/fuzz_targets/parse.rs`).
 fn fix_checksums(b: &mut [u8]) {
     if b.len() >= 12 && matches!(b[8], 2 | 3) && matches!(b[9], 2 | 4 | 8) {
         let covered = 12 + 4 * usize::from(b[9]);
@@ -44,9 +44,15 @@ fn fix_checksums(b: &mut [u8]) {
         }
         p += 4;
     }
-    // the fixed-size headers of the layout v4 chunk indexes (8-byte addresses and
-    // lengths): fixed array, extensible array, v2 B-tree
-    for (sig, covered) in [(b"FAHD", 24usize), (b"EAHD", 68), (b"BTHD", 34)] {
+    // the fixed-size headers of the layout v4 chunk indexes and of dense storage
+    // (8-byte addresses and lengths): fixed array, extensible array, v2 B-tree,
+    // fractal heap (without I/O filters)
+    for (sig, covered) in [
+        (b"FAHD", 24usize),
+        (b"EAHD", 68),
+        (b"BTHD", 34),
+        (b"FRHP", 142),
+    ] {
         let mut p = 0;
         while p + covered + 4 <= b.len() {
             if &b[p..p + 4] == sig {

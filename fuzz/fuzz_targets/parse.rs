@@ -5,8 +5,9 @@
 //! it may panic, hang or allocate without bound.
 //!
 //! An input starting with the byte 0xA5 is a file (the rest) whose superblock,
-//! object header and chunk index header checksums are recomputed before reading: random mutations of a seed
-//! then reach the messages inside the headers instead of stopping at a checksum.
+//! object header, chunk index header and fractal heap header checksums are
+//! recomputed before reading: random mutations of a seed then reach the messages
+//! inside the headers instead of stopping at a checksum.
 #![no_main]
 
 use h5sink::encode::hashlittle;
@@ -14,8 +15,8 @@ use h5sink::read;
 use libfuzzer_sys::fuzz_target;
 
 /// Recomputes the lookup3 checksums of a superblock v2/v3, of every "OHDR" chunk
-/// whose size field fits the input, and of every fixed array, extensible array and
-/// v2 B-tree header ("FAHD", "EAHD", "BTHD").
+/// whose size field fits the input, and of every fixed array, extensible array,
+/// v2 B-tree and fractal heap header ("FAHD", "EAHD", "BTHD", "FRHP").
 fn fix_checksums(b: &mut [u8]) {
     if b.len() >= 12 && matches!(b[8], 2 | 3) && matches!(b[9], 2 | 4 | 8) {
         let covered = 12 + 4 * usize::from(b[9]);
@@ -50,9 +51,15 @@ fn fix_checksums(b: &mut [u8]) {
         }
         p += 4;
     }
-    // the fixed-size headers of the layout v4 chunk indexes (8-byte addresses and
-    // lengths): fixed array, extensible array, v2 B-tree
-    for (sig, covered) in [(b"FAHD", 24usize), (b"EAHD", 68), (b"BTHD", 34)] {
+    // the fixed-size headers of the layout v4 chunk indexes and of dense storage
+    // (8-byte addresses and lengths): fixed array, extensible array, v2 B-tree,
+    // fractal heap (without I/O filters)
+    for (sig, covered) in [
+        (b"FAHD", 24usize),
+        (b"EAHD", 68),
+        (b"BTHD", 34),
+        (b"FRHP", 142),
+    ] {
         let mut p = 0;
         while p + covered + 4 <= b.len() {
             if &b[p..p + 4] == sig {

@@ -51,8 +51,18 @@ with h5py.File("h5py-default.hdf5", "w") as f:
     f.attrs["a"] = 1
     f.create_dataset("d", data=np.arange(4, dtype="<u1"))
 
+# libver latest, dense storage: a group of 9 links (one a dataset) and 9 attributes
+# on the root (fractal heaps with one direct block each, v2 B-tree name indexes of
+# record types 5 and 8)
+with h5py.File("h5py-latest-dense.hdf5", "w", libver="latest") as f:
+    for k in range(8):
+        f.create_group(f"g{k}")
+    f.create_dataset("d", data=np.arange(3, dtype="<u1"))
+    for k in range(9):
+        f.attrs[f"a{k}"] = np.int16(k) if k % 2 else f"s{k}"
+
 for name in ["h5py-v108.hdf5", "h5py-v108-chunked.hdf5", "h5py-latest-chunked.hdf5",
-             "h5py-latest-indexes.hdf5", "h5py-default.hdf5"]:
+             "h5py-latest-indexes.hdf5", "h5py-default.hdf5", "h5py-latest-dense.hdf5"]:
     data = open(name, "rb").read()
     open("fix-" + name, "wb").write(b"\xa5" + data)
     print(name, len(data), "bytes")

@@ -1,8 +1,10 @@
-//! The version-2 B-tree chunk index (layout index type 5;
-//! spec-notes/chunk-index-btree-v2.md): a header ("BTHD"), internal nodes ("BTIN")
-//! and leaves ("BTLF") holding records of type 10 (unfiltered chunks: address and
-//! scaled offsets) or 11 (filtered: address, stored size, filter mask, scaled
-//! offsets), ordered by scaled offsets.
+//! Version-2 B-trees (spec III.A.2): a header ("BTHD"), internal nodes ("BTIN") and
+//! leaves ("BTLF"). One traversal serves every record type the reader meets:
+//! chunk records of type 10 (unfiltered chunks: address and scaled offsets) and 11
+//! (filtered: address, stored size, filter mask, scaled offsets) of the v2 B-tree
+//! chunk index (spec-notes/chunk-index-btree-v2.md); the name and creation-order
+//! indexes of dense links (types 5, 6) and attributes (types 8, 9); and the
+//! fractal heap's huge-object index (types 1, 3) (spec-notes/dense-storage.md).
 
 use std::collections::HashSet;
 
@@ -70,30 +72,46 @@ impl Levels {
     }
 }
 
+/// What a tree holds: the record type its header must carry, the size and decoding
+/// of one record, and the order records must come in.
+pub(crate) trait Records {
+    /// A decoded record.
+    type Rec: Clone;
+    /// The record type the header and every node must carry.
+    fn kind(&self) -> u8;
+    /// What the records are, for errors ("filtered chunks", "link names").
+    fn what(&self) -> &'static str;
+    /// Bytes of one record.
+    fn size(&self) -> u64;
+    /// Decodes one record.
+    fn decode(&self, c: &mut Cursor<'_>) -> Result<Self::Rec>;
+    /// Whether `next` may follow `prev` in the in-order walk.
+    fn ordered(&self, prev: &Self::Rec, next: &Self::Rec) -> bool;
+    /// The record's key, for errors.
+    fn key(&self, r: &Self::Rec) -> String;
+}
+
 /// One step of the in-order walk.
-enum Step {
+enum Step<R> {
     /// Read the node at `addr` holding `nrec` records, at `depth`.
     Node { addr: u64, nrec: u64, depth: usize },
     /// Emit a record of the internal node at `node`.
-    Record { node: u64, found: Found },
+    Record { node: u64, rec: R },
 }
 
-/// Reads the v2 B-tree whose header is at `addr` and appends every record to `out`
-/// in key order (a record with an undefined address is kept: the caller drops it).
-/// Records must be strictly increasing in scaled offsets (libhdf5's lookups depend
-/// on it), nodes must not be reached twice, the header's record counts must match
-/// the tree. Every node goes to `extents` with its full node size.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn read(
+/// Reads the v2 B-tree whose header is at `addr` and returns its records in key
+/// order. The header's record type and size must be those of `recs`, records must
+/// follow each other as [`Records::ordered`] says (libhdf5's lookups depend on it),
+/// nodes must not be reached twice, record counts must fit each node and the
+/// header's total must match the tree. Every node goes to `extents` with its full
+/// node size, and is charged to `budget`.
+pub(crate) fn walk<R: Records>(
     src: &Source<'_>,
     addr: u64,
-    fmt: &EntryFormat,
-    chunk_bytes: u64,
-    rank: usize,
-    out: &mut Vec<Found>,
+    recs: &R,
     extents: &mut Vec<(Structure, u64, u64)>,
     budget: &mut Budget,
-) -> Result<()> {
+) -> Result<Vec<R::Rec>> {
     let (o, l) = (u64::from(src.sizes.offsets), u64::from(src.sizes.lengths));
     let s = Structure::BTreeV2Header;
     let covered = 16 + o + 2 + l;
@@ -102,23 +120,18 @@ pub(crate) fn read(
     extents.push((s, addr, covered + 4));
     let mut c = Cursor::new(&b[5..], addr, s, src.sizes);
     let kind = c.u8()?;
-    let want_kind = if fmt.filtered { 11 } else { 10 };
     let bad = |r: String| malformed(s, addr, r);
-    if kind != want_kind {
+    if kind != recs.kind() {
         return Err(bad(format!(
-            "record type {kind}, expected {want_kind} for {} chunks",
-            if fmt.filtered {
-                "filtered"
-            } else {
-                "unfiltered"
-            }
+            "record type {kind}, expected {} for {}",
+            recs.kind(),
+            recs.what()
         )));
     }
     let node_size = u64::from(c.u32()?);
     let rrec = u64::from(c.u16()?);
-    let want_rrec = (fmt.len() + 8 * rank) as u64;
-    if rrec != want_rrec {
-        return Err(bad(format!("record size {rrec}, expected {want_rrec}")));
+    if rrec != recs.size() {
+        return Err(bad(format!("record size {rrec}, expected {}", recs.size())));
     }
     let depth = c.u16()?;
     let _split = c.u8()?;
@@ -131,42 +144,42 @@ pub(crate) fn read(
             "node size {node_size} holds no {rrec}-byte records at depth {depth}"
         ))
     })?;
+    let mut out: Vec<R::Rec> = Vec::new();
     if root == UNDEF {
         if root_nrec != 0 || total != 0 {
             return Err(bad(format!(
                 "no root node, but {root_nrec} root records and {total} in all"
             )));
         }
-        return Ok(());
+        return Ok(out);
     }
-    let start = out.len();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut stack = vec![Step::Node {
         addr: root,
         nrec: root_nrec,
         depth: usize::from(depth),
     }];
-    let emit = |out: &mut Vec<Found>, node: u64, structure: Structure, f: Found| {
-        if out.len() > start {
-            let prev = &out[out.len() - 1].scaled;
-            if prev.as_slice() >= f.scaled.as_slice() {
+    let emit = |out: &mut Vec<R::Rec>, node: u64, structure: Structure, r: R::Rec| {
+        if let Some(prev) = out.last() {
+            if !recs.ordered(prev, &r) {
                 return Err(malformed(
                     structure,
                     node,
                     format!(
-                        "record {:?} does not follow record {prev:?} in key order",
-                        f.scaled
+                        "record {} does not follow record {} in key order",
+                        recs.key(&r),
+                        recs.key(prev)
                     ),
                 ));
             }
         }
-        out.push(f);
+        out.push(r);
         Ok(())
     };
     while let Some(step) = stack.pop() {
         let (at, nrec, depth) = match step {
-            Step::Record { node, found } => {
-                emit(out, node, Structure::BTreeV2Internal, found)?;
+            Step::Record { node, rec } => {
+                emit(&mut out, node, Structure::BTreeV2Internal, rec)?;
                 continue;
             }
             Step::Node { addr, nrec, depth } => (addr, nrec, depth),
@@ -209,21 +222,11 @@ pub(crate) fn read(
         let mut c = Cursor::new(&b[6..], at, s, src.sizes);
         let mut records = Vec::with_capacity(nrec as usize);
         for _ in 0..nrec {
-            let e = fmt.decode(&mut c, chunk_bytes)?;
-            let mut scaled = Vec::with_capacity(rank);
-            for _ in 0..rank {
-                scaled.push(c.u64()?);
-            }
-            records.push(Found {
-                scaled,
-                addr: e.addr,
-                size: e.size,
-                mask: e.mask,
-            });
+            records.push(recs.decode(&mut c)?);
         }
         if depth == 0 {
-            for f in records {
-                emit(out, at, s, f)?;
+            for r in records {
+                emit(&mut out, at, s, r)?;
             }
             continue;
         }
@@ -247,12 +250,12 @@ pub(crate) fn read(
             if i > 0 {
                 stack.push(Step::Record {
                     node: at,
-                    found: records[i - 1].clone(),
+                    rec: records[i - 1].clone(),
                 });
             }
         }
     }
-    let found = (out.len() - start) as u64;
+    let found = out.len() as u64;
     if found != total {
         return Err(Error::Malformed {
             structure: Structure::BTreeV2Header,
@@ -260,5 +263,82 @@ pub(crate) fn read(
             reason: format!("{total} records in the header, {found} in the tree"),
         });
     }
+    Ok(out)
+}
+
+/// Chunk records (types 10 and 11) of a dataset of `rank` dims.
+struct ChunkRecords<'f> {
+    fmt: &'f EntryFormat,
+    chunk_bytes: u64,
+    rank: usize,
+}
+
+impl Records for ChunkRecords<'_> {
+    type Rec = Found;
+
+    fn kind(&self) -> u8 {
+        if self.fmt.filtered {
+            11
+        } else {
+            10
+        }
+    }
+
+    fn what(&self) -> &'static str {
+        if self.fmt.filtered {
+            "filtered chunks"
+        } else {
+            "unfiltered chunks"
+        }
+    }
+
+    fn size(&self) -> u64 {
+        (self.fmt.len() + 8 * self.rank) as u64
+    }
+
+    fn decode(&self, c: &mut Cursor<'_>) -> Result<Found> {
+        let e = self.fmt.decode(c, self.chunk_bytes)?;
+        let mut scaled = Vec::with_capacity(self.rank);
+        for _ in 0..self.rank {
+            scaled.push(c.u64()?);
+        }
+        Ok(Found {
+            scaled,
+            addr: e.addr,
+            size: e.size,
+            mask: e.mask,
+        })
+    }
+
+    /// Strictly increasing scaled offsets.
+    fn ordered(&self, prev: &Found, next: &Found) -> bool {
+        prev.scaled < next.scaled
+    }
+
+    fn key(&self, r: &Found) -> String {
+        format!("{:?}", r.scaled)
+    }
+}
+
+/// Reads the v2 B-tree chunk index whose header is at `addr` and appends every
+/// record to `out` in key order (a record with an undefined address is kept: the
+/// caller drops it). Records must be strictly increasing in scaled offsets.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn read(
+    src: &Source<'_>,
+    addr: u64,
+    fmt: &EntryFormat,
+    chunk_bytes: u64,
+    rank: usize,
+    out: &mut Vec<Found>,
+    extents: &mut Vec<(Structure, u64, u64)>,
+    budget: &mut Budget,
+) -> Result<()> {
+    let recs = ChunkRecords {
+        fmt,
+        chunk_bytes,
+        rank,
+    };
+    out.extend(walk(src, addr, &recs, extents, budget)?);
     Ok(())
 }

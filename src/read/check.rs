@@ -242,6 +242,23 @@ impl<'a> File<'a> {
     /// where the walk proved them unnecessary (for tests).
     pub(crate) fn check_into(&self, report: &mut Report, lookups: bool) {
         let mut extents = self.extents.clone();
+        // free-space managers of dense storage heaps (libhdf5 reads them only to
+        // add objects, so parsing does not)
+        for d in &self.dense {
+            if let Some(fs) = d.free_space {
+                if let Err(error) =
+                    super::fractal_heap::check_free_space(&self.src, fs, &mut extents)
+                {
+                    report.problems.push(Problem {
+                        path: self
+                            .object_at(d.object)
+                            .map(|o| o.path().to_string())
+                            .unwrap_or_default(),
+                        error,
+                    });
+                }
+            }
+        }
         if self.file_len > self.eof() {
             report.notes.push(Note::BytesPastEof {
                 offset: self.eof(),

@@ -88,11 +88,19 @@ impl EntryFormat {
 /// overlap (or repeat) fails instead of reading the same bytes over and over.
 pub(crate) struct Budget {
     left: u64,
+    /// What is being read, for the error ("chunk index").
+    what: &'static str,
 }
 
 impl Budget {
+    /// A budget of `eof` bytes for reading a chunk index.
     pub fn new(eof: u64) -> Self {
-        Budget { left: eof }
+        Budget::named(eof, "chunk index")
+    }
+
+    /// A budget of `eof` bytes for reading `what` (a structure with blocks).
+    pub fn named(eof: u64, what: &'static str) -> Self {
+        Budget { left: eof, what }
     }
 
     /// Charges `len` bytes of the structure at `addr`.
@@ -105,7 +113,10 @@ impl Budget {
             None => Err(malformed(
                 structure,
                 addr,
-                "the chunk index reads more bytes than the file holds: its blocks overlap or repeat",
+                format!(
+                    "the {} reads more bytes than the file holds: its blocks overlap or repeat",
+                    self.what
+                ),
             )),
         }
     }

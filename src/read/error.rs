@@ -75,12 +75,27 @@ pub enum Structure {
     ExtensibleArrayDataBlock,
     /// A page of a paged extensible array data block.
     ExtensibleArrayPage,
-    /// A version-2 B-tree header ("BTHD") of a chunk index.
+    /// A version-2 B-tree header ("BTHD"): of a chunk index, a name or creation-order
+    /// index of dense links or attributes, or a fractal heap's huge objects.
     BTreeV2Header,
     /// A version-2 B-tree internal node ("BTIN").
     BTreeV2Internal,
     /// A version-2 B-tree leaf node ("BTLF").
     BTreeV2Leaf,
+    /// A fractal heap header ("FRHP") of dense link or attribute storage.
+    FractalHeapHeader,
+    /// A fractal heap direct block ("FHDB").
+    FractalHeapDirectBlock,
+    /// A fractal heap indirect block ("FHIB").
+    FractalHeapIndirectBlock,
+    /// A huge object of a fractal heap (stored outside its blocks).
+    HugeObject,
+    /// A free-space manager header ("FSHD") of a fractal heap.
+    FreeSpaceHeader,
+    /// A free-space section list ("FSSE").
+    FreeSpaceSections,
+    /// Dense link or attribute storage as a whole (offset: the object header).
+    DenseStorage,
 }
 
 impl Structure {
@@ -124,6 +139,13 @@ impl Structure {
             Structure::BTreeV2Header => "v2 B-tree header (BTHD)",
             Structure::BTreeV2Internal => "v2 B-tree internal node (BTIN)",
             Structure::BTreeV2Leaf => "v2 B-tree leaf node (BTLF)",
+            Structure::FractalHeapHeader => "fractal heap header (FRHP)",
+            Structure::FractalHeapDirectBlock => "fractal heap direct block (FHDB)",
+            Structure::FractalHeapIndirectBlock => "fractal heap indirect block (FHIB)",
+            Structure::HugeObject => "huge fractal heap object",
+            Structure::FreeSpaceHeader => "free-space manager header (FSHD)",
+            Structure::FreeSpaceSections => "free-space section list (FSSE)",
+            Structure::DenseStorage => "dense storage",
         }
     }
 }

@@ -612,8 +612,43 @@ impl Link {
     }
 }
 
-/// Decodes a link info message; dense link storage is unsupported.
-pub(crate) fn decode_link_info(c: &mut Cursor<'_>) -> Result<()> {
+/// Where a link info or attribute info message puts dense storage: the fractal
+/// heap, the name index and (when creation order is indexed) the order index.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DenseAddrs {
+    pub heap: u64,
+    pub name_index: u64,
+    pub order_index: Option<u64>,
+}
+
+/// The dense storage addresses of a link or attribute info message: `None` when
+/// the heap address is undefined (compact storage).
+fn dense_addrs(
+    c: &Cursor<'_>,
+    heap: u64,
+    name_index: u64,
+    order_index: Option<u64>,
+) -> Result<Option<DenseAddrs>> {
+    if heap == UNDEF {
+        if name_index != UNDEF {
+            return Err(c.malformed(format!(
+                "a name index at {name_index:#x} without a fractal heap"
+            )));
+        }
+        return Ok(None);
+    }
+    if name_index == UNDEF {
+        return Err(c.malformed(format!("a fractal heap at {heap:#x} without a name index")));
+    }
+    Ok(Some(DenseAddrs {
+        heap,
+        name_index,
+        order_index: order_index.filter(|&a| a != UNDEF),
+    }))
+}
+
+/// Decodes a link info message: where dense link storage is, if the group has it.
+pub(crate) fn decode_link_info(c: &mut Cursor<'_>) -> Result<Option<DenseAddrs>> {
     let version = c.u8()?;
     if version != 0 {
         return Err(Error::BadVersion {
@@ -630,14 +665,13 @@ pub(crate) fn decode_link_info(c: &mut Cursor<'_>) -> Result<()> {
         c.u64()?;
     }
     let heap = c.addr()?;
-    let _names = c.addr()?;
-    if flags & 0x02 != 0 {
-        c.addr()?;
-    }
-    if heap != UNDEF {
-        return Err(c.unsupported("dense link storage (fractal heap)"));
-    }
-    Ok(())
+    let names = c.addr()?;
+    let order = if flags & 0x02 != 0 {
+        Some(c.addr()?)
+    } else {
+        None
+    };
+    dense_addrs(c, heap, names, order)
 }
 
 /// Decodes a group info message.
@@ -663,8 +697,9 @@ pub(crate) fn decode_group_info(c: &mut Cursor<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Decodes an attribute info message; dense attribute storage is unsupported.
-pub(crate) fn decode_attribute_info(c: &mut Cursor<'_>) -> Result<()> {
+/// Decodes an attribute info message: where dense attribute storage is, if the
+/// object has it.
+pub(crate) fn decode_attribute_info(c: &mut Cursor<'_>) -> Result<Option<DenseAddrs>> {
     let version = c.u8()?;
     if version != 0 {
         return Err(Error::BadVersion {
@@ -681,14 +716,13 @@ pub(crate) fn decode_attribute_info(c: &mut Cursor<'_>) -> Result<()> {
         c.u16()?;
     }
     let heap = c.addr()?;
-    c.addr()?;
-    if flags & 0x02 != 0 {
-        c.addr()?;
-    }
-    if heap != UNDEF {
-        return Err(c.unsupported("dense attribute storage (fractal heap)"));
-    }
-    Ok(())
+    let names = c.addr()?;
+    let order = if flags & 0x02 != 0 {
+        Some(c.addr()?)
+    } else {
+        None
+    };
+    dense_addrs(c, heap, names, order)
 }
 
 /// Decodes a filter pipeline message (versions 1 and 2).

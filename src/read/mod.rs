@@ -2,9 +2,10 @@
 //! and the base of `h5sink check` and reopen-for-append.
 //!
 //! It reads superblock v0–v3, version-1 and version-2 object headers (with
-//! continuation chunks), new-style groups of hard links, old-style groups (symbol
-//! tables, as libhdf5 writes them by default), attributes (variable-length strings through the
-//! global heap), and datasets with compact, contiguous or chunked storage (layout
+//! continuation chunks), new-style groups (links in the header, or in dense storage:
+//! a fractal heap indexed by v2 B-trees of name hashes and creation order), old-style
+//! groups (symbol tables, as libhdf5 writes them by default), attributes (in the
+//! header or in dense storage; variable-length strings through the global heap), and datasets with compact, contiguous or chunked storage (layout
 //! v3 with the v1 B-tree chunk index; layout v4 and v5 with the single-chunk,
 //! implicit, fixed array, extensible array and v2 B-tree indexes that libhdf5 writes
 //! for `libver` 1.10 and later; the filters h5sink writes) — every structure h5sink
@@ -57,9 +58,11 @@ mod bytes;
 mod check;
 mod chunks_v4;
 mod data;
+mod dense;
 mod error;
 mod extensible_array;
 mod fixed_array;
+mod fractal_heap;
 mod header;
 mod heap;
 mod layout_v4;
@@ -75,6 +78,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 pub use check::{verify, Note, Problem, Report};
 pub use data::ChunkEntry;
+pub use dense::{DenseKind, DenseStorage};
 pub use error::{Error, Result, Structure};
 pub use layout_v4::ChunkIndex;
 pub use message::{Attribute, Dataspace, Datatype, Layout, Link, LinkTarget, SpaceKind};
@@ -99,6 +103,8 @@ pub struct File<'a> {
     by_addr: HashMap<u64, usize>,
     /// Header chunks and heap collections: (structure, address, length).
     extents: Vec<(Structure, u64, u64)>,
+    /// Dense link and attribute storage of the objects, in [`File::objects`] order.
+    dense: Vec<DenseStorage>,
 }
 
 /// A group or a dataset.
@@ -298,6 +304,12 @@ impl<'a> File<'a> {
         &self.objects
     }
 
+    /// The dense link and attribute storage of every object that has it (fractal
+    /// heap and indexes), in [`File::objects`] order.
+    pub fn dense_storage(&self) -> &[DenseStorage] {
+        &self.dense
+    }
+
     /// Every dataset, in [`File::objects`] order.
     pub fn datasets(&self) -> impl Iterator<Item = &Dataset> {
         self.objects.iter().filter_map(Object::as_dataset)
@@ -397,6 +409,7 @@ pub(crate) fn load(bytes: &[u8]) -> (Option<File<'_>>, Vec<Problem>) {
         objects: Vec::new(),
         by_addr: HashMap::new(),
         extents: vec![(Structure::Superblock, 0, sb.len)],
+        dense: Vec::new(),
     };
     let mut heaps = Heaps::default();
     // every address ever queued: each object header is parsed once
@@ -413,6 +426,7 @@ pub(crate) fn load(bytes: &[u8]) -> (Option<File<'_>>, Vec<Problem>) {
             &path,
             &mut errors,
             &mut file.extents,
+            &mut file.dense,
         ) {
             Ok(obj) => {
                 if file.objects.is_empty() && !matches!(obj, Object::Group(_)) {
@@ -459,8 +473,10 @@ pub(crate) fn load(bytes: &[u8]) -> (Option<File<'_>>, Vec<Problem>) {
     (Some(file), problems)
 }
 
-/// Parses one object header into a group or dataset. Problems that leave the object
-/// usable (a bad attribute or link, duplicate names) go to `errors`; the others fail.
+/// Parses one object header into a group or dataset, with its dense links and
+/// attributes (their storage goes to `dense`). Problems that leave the object usable
+/// (a bad attribute or link, duplicate names, unreadable dense attributes) go to
+/// `errors`; the others fail.
 fn parse_object<'a>(
     src: &Source<'a>,
     heaps: &mut Heaps,
@@ -468,6 +484,7 @@ fn parse_object<'a>(
     path: &str,
     errors: &mut Vec<Error>,
     extents: &mut Vec<(Structure, u64, u64)>,
+    dense: &mut Vec<DenseStorage>,
 ) -> Result<Object> {
     let h = header::read_header(src, addr)?;
     extents.extend(h.chunks.iter().copied());
@@ -510,7 +527,7 @@ fn parse_object<'a>(
                 }
                 Err(e) => errors.push(e),
             },
-            0x0c => match read_attribute(src, heaps, m) {
+            0x0c => match read_attribute(src, heaps, m.body, m.offset) {
                 Ok(a) => {
                     if attrs.iter().any(|x| x.name == a.name) {
                         errors.push(Error::DuplicateAttribute {
@@ -528,7 +545,29 @@ fn parse_object<'a>(
         }
     }
     if let Some(m) = one.get(&0x15) {
-        message::decode_attribute_info(&mut cursor(m, Structure::AttributeInfo))?;
+        let info = message::decode_attribute_info(&mut cursor(m, Structure::AttributeInfo))?;
+        if let Some(a) = info {
+            let mut d = DenseStorage {
+                object: addr,
+                kind: DenseKind::Attributes,
+                heap: a.heap,
+                name_index: a.name_index,
+                order_index: a.order_index,
+                free_space: None,
+            };
+            if !attrs.is_empty() {
+                errors.push(malformed(
+                    Structure::AttributeInfo,
+                    m.offset,
+                    "attribute messages in the header besides dense attribute storage",
+                ));
+            }
+            match dense::read_attributes(src, heaps, &mut d, extents) {
+                Ok(a) => attrs = a,
+                Err(e) => errors.push(e),
+            }
+            dense.push(d);
+        }
     }
     let path = path.to_string();
     if let Some(m) = one.get(&0x11) {
@@ -565,7 +604,7 @@ fn parse_object<'a>(
         }));
     }
     if let Some(m) = one.get(&0x02) {
-        message::decode_link_info(&mut cursor(m, Structure::LinkInfo))?;
+        let info = message::decode_link_info(&mut cursor(m, Structure::LinkInfo))?;
         let gi = one.get(&0x0a).ok_or_else(|| {
             malformed(
                 Structure::ObjectHeader,
@@ -580,6 +619,26 @@ fn parse_object<'a>(
                 addr,
                 "both group and dataset messages",
             ));
+        }
+        if let Some(a) = info {
+            if let Some(l) = links.first() {
+                return Err(malformed(
+                    Structure::Link,
+                    l.offset,
+                    "a link message in the header besides dense link storage",
+                ));
+            }
+            let mut d = DenseStorage {
+                object: addr,
+                kind: DenseKind::Links,
+                heap: a.heap,
+                name_index: a.name_index,
+                order_index: a.order_index,
+                free_space: None,
+            };
+            let read = dense::read_links(src, &mut d, extents);
+            dense.push(d);
+            links = read?;
         }
         return Ok(Object::Group(Group {
             path,
@@ -722,8 +781,15 @@ fn validate_dataset(
     Ok(())
 }
 
-fn read_attribute(src: &Source<'_>, heaps: &mut Heaps, m: &Msg<'_>) -> Result<Attribute> {
-    let mut c = Cursor::new(m.body, m.offset, Structure::Attribute, src.sizes);
+/// Decodes the attribute message `body` found at `offset` (in a header or a fractal
+/// heap), resolving variable-length values in the global heap.
+fn read_attribute(
+    src: &Source<'_>,
+    heaps: &mut Heaps,
+    body: &[u8],
+    offset: u64,
+) -> Result<Attribute> {
+    let mut c = Cursor::new(body, offset, Structure::Attribute, src.sizes);
     let mut a = Attribute::decode(&mut c)?;
     let base = match &a.datatype {
         Datatype::VarLenString { .. } => Some(1),
@@ -737,7 +803,7 @@ fn read_attribute(src: &Source<'_>, heaps: &mut Heaps, m: &Msg<'_>) -> Result<At
             &a.raw,
             a.datatype.size() as usize,
             base,
-            m.offset,
+            offset,
             Structure::Attribute,
         )?);
     }

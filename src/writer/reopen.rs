@@ -76,6 +76,20 @@ impl Inner {
             return Err(refuse(format!("the file is not sound: {}", p.error)));
         }
         let f = read::File::parse(bytes).map_err(|e| refuse(e.to_string()))?;
+        // dense links and attributes (fractal heaps and v2 B-tree name indexes) are
+        // read, never written
+        if let Some(d) = f.dense_storage().first() {
+            let path = f.object_at(d.object).map_or("?", |o| o.path());
+            return Err(refuse(match d.kind {
+                read::DenseKind::Links => format!(
+                    "{path}: dense link storage (fractal heap) is not supported for appending"
+                ),
+                _ => format!(
+                    "{path}: dense attribute storage (fractal heap) is not supported for \
+                     appending"
+                ),
+            }));
+        }
         // h5sink continues v1 B-tree chunk indexes only; the layout v4/v5 indexes
         // libhdf5 writes with libver >= v110 are read, never written
         for d in f.datasets() {

@@ -43,7 +43,7 @@ def early(f, name, shape, chunks, dtype, maxshape=None, fill=None):
 def datasets(f, gz):
     """The same datasets unfiltered (gz=False, under /raw) or with gzip + shuffle
     (gz=True, under /gz), one group per index kind (no group has more than 8 links:
-    libhdf5 would move them to dense storage, which the reader does not read)."""
+    their links stay compact; tests/read_dense.rs covers dense storage)."""
     kw = dict(compression="gzip", shuffle=True) if gz else {}
     p = "gz/" if gz else "raw/"
     rng = np.random.default_rng(5)
