@@ -202,13 +202,6 @@ fn count(bytes: &[u8], sig: &[u8]) -> usize {
     bytes.windows(sig.len()).filter(|w| *w == sig).count()
 }
 
-/// The offsets of every `sig` in `bytes`.
-fn find_all(bytes: &[u8], sig: &[u8]) -> Vec<usize> {
-    (0..bytes.len().saturating_sub(sig.len()))
-        .filter(|&i| &bytes[i..i + sig.len()] == sig)
-        .collect()
-}
-
 /// The fixtures reach the parts of each structure they are meant to: paged fixed
 /// array data blocks with a page never initialised, extensible array secondary
 /// blocks and paged data blocks, v2 B-trees of depth 1 and 2, chunks never written.
@@ -218,7 +211,7 @@ fn fixtures_cover_every_structure() {
     let f = read::File::parse(&bytes).unwrap();
     assert!(count(&bytes, b"EASB") >= 2 * 4);
     // B-tree depths, from each header (depth at offset 12)
-    let depths: Vec<u16> = find_all(&bytes, b"BTHD")
+    let depths: Vec<u16> = common::find_all(&bytes, b"BTHD")
         .iter()
         .map(|&i| u16::from_le_bytes([bytes[i + 12], bytes[i + 13]]))
         .collect();
@@ -368,7 +361,7 @@ fn index_blocks(b: &[u8]) -> Vec<(usize, usize)> {
         b"BTIN",
         b"BTLF",
     ] {
-        for at in find_all(b, sig) {
+        for at in common::find_all(b, sig) {
             v.push((at, checksum_len(b, at)));
         }
     }
@@ -412,11 +405,11 @@ fn corrupt_index_structures_are_named() {
         (b"BTIN", Structure::BTreeV2Internal),
         (b"BTLF", Structure::BTreeV2Leaf),
     ] {
-        let at = find_all(&good, sig)[0];
+        let at = common::find_all(&good, sig)[0];
         cases.push((sig, s, node(&good, at)));
     }
     for (sig, structure, covered) in cases {
-        let at = find_all(&good, sig)[0];
+        let at = common::find_all(&good, sig)[0];
         let mut b = good.clone();
         b[at + covered] ^= 0x40;
         let report = read::verify(&b);
@@ -441,7 +434,7 @@ fn corrupt_index_structures_are_named() {
     }
 
     // an address past the end of file: the fixed array's data block
-    let at = find_all(&good, b"FAHD")[0];
+    let at = common::find_all(&good, b"FAHD")[0];
     let mut b = good.clone();
     let dblk = at + 8 + sizes;
     b[dblk..dblk + 8].copy_from_slice(&(good.len() as u64 + 4096).to_le_bytes());
@@ -465,7 +458,7 @@ fn corrupt_index_structures_are_named() {
 
     // a chunk address past the end of file, in the extensible array's index block
     // (its first element, recomputed checksum): the chunk is named
-    let at = find_all(&good, b"EAIB")[0];
+    let at = common::find_all(&good, b"EAIB")[0];
     let mut b = good.clone();
     let e0 = at + 6 + sizes;
     b[e0..e0 + 8].copy_from_slice(&(good.len() as u64 + 100).to_le_bytes());
@@ -488,7 +481,7 @@ fn corrupt_index_structures_are_named() {
     );
 
     // a block whose header address is wrong (recomputed checksum)
-    let at = find_all(&good, b"EADB")[0];
+    let at = common::find_all(&good, b"EADB")[0];
     let mut b = good.clone();
     b[at + 6] ^= 0x08;
     fix_checksum(&mut b, at, node(&good, at));
@@ -504,45 +497,20 @@ fn corrupt_index_structures_are_named() {
 #[test]
 fn mutated_index_files_never_panic() {
     let good = file_bytes("small.h5");
-    let mut positions: Vec<usize> = Vec::new();
-    for sig in [
-        &b"FAHD"[..],
-        b"FADB",
-        b"EAHD",
-        b"EAIB",
-        b"EASB",
-        b"EADB",
-        b"BTHD",
-        b"BTIN",
-        b"BTLF",
-        b"OHDR",
-    ] {
-        for at in find_all(&good, sig) {
-            positions.extend(at..(at + 64).min(good.len()));
-        }
-    }
-    positions.extend((0..good.len()).step_by(97));
-    positions.sort_unstable();
-    positions.dedup();
-    let mut rejected = 0;
-    for &pos in &positions {
-        for v in [0xffu8, good[pos] ^ 0x01, good[pos].wrapping_add(0x10)] {
-            if v == good[pos] {
-                continue;
-            }
-            let mut b = good.clone();
-            b[pos] = v;
-            if !read::verify(&b).is_ok() {
-                rejected += 1;
-            }
-            if let Ok(f) = read::File::parse(&b) {
-                for d in f.datasets() {
-                    let _ = f.dataset_bytes_limited(&d.path, 1 << 24);
-                    let _ = f.chunk_index(d);
-                }
+    let sigs: [&[u8]; 10] = [
+        b"FAHD", b"FADB", b"EAHD", b"EAIB", b"EASB", b"EADB", b"BTHD", b"BTIN", b"BTLF", b"OHDR",
+    ];
+    let positions = common::mutation_positions(&good, &sigs, 97);
+    let rejected = common::rejected_mutations(&good, &positions, |b| {
+        let ok = read::verify(b).is_ok();
+        if let Ok(f) = read::File::parse(b) {
+            for d in f.datasets() {
+                let _ = f.dataset_bytes_limited(&d.path, 1 << 24);
+                let _ = f.chunk_index(d);
             }
         }
-    }
+        ok
+    });
     assert!(rejected > 2000, "{rejected} of {}", positions.len());
 }
 

@@ -351,12 +351,6 @@ fn checksum_len(b: &[u8], at: usize) -> usize {
         .expect("a checksum")
 }
 
-fn find_all(bytes: &[u8], sig: &[u8]) -> Vec<usize> {
-    (0..bytes.len().saturating_sub(3))
-        .filter(|&i| &bytes[i..i + 4] == sig)
-        .collect()
-}
-
 /// Bytes of a fractal heap header before its checksum (8-byte addresses and
 /// lengths, no I/O filters).
 const FRHP_COVERED: usize = 142;
@@ -387,31 +381,31 @@ fn assert_rejected(bytes: &[u8], tag: &str, structure: Structure, words: &[&str]
 fn corrupt_dense_structures_are_named() {
     let good = file_bytes("links2000.h5");
     let mismatch = "checksum mismatch";
-    let frhp = find_all(&good, b"FRHP")[0];
+    let frhp = common::find_all(&good, b"FRHP")[0];
     let cases: Vec<(&str, usize, usize, Structure)> = vec![
         ("frhp", frhp, FRHP_COVERED, Structure::FractalHeapHeader),
         (
             "fhib",
-            find_all(&good, b"FHIB")[0],
-            checksum_len(&good, find_all(&good, b"FHIB")[0]),
+            common::find_all(&good, b"FHIB")[0],
+            checksum_len(&good, common::find_all(&good, b"FHIB")[0]),
             Structure::FractalHeapIndirectBlock,
         ),
         (
             "bthd",
-            find_all(&good, b"BTHD")[0],
+            common::find_all(&good, b"BTHD")[0],
             34,
             Structure::BTreeV2Header,
         ),
         (
             "btin",
-            find_all(&good, b"BTIN")[0],
-            checksum_len(&good, find_all(&good, b"BTIN")[0]),
+            common::find_all(&good, b"BTIN")[0],
+            checksum_len(&good, common::find_all(&good, b"BTIN")[0]),
             Structure::BTreeV2Internal,
         ),
         (
             "btlf",
-            find_all(&good, b"BTLF")[0],
-            checksum_len(&good, find_all(&good, b"BTLF")[0]),
+            common::find_all(&good, b"BTLF")[0],
+            checksum_len(&good, common::find_all(&good, b"BTLF")[0]),
             Structure::BTreeV2Leaf,
         ),
     ];
@@ -422,7 +416,7 @@ fn corrupt_dense_structures_are_named() {
         assert_rejected(&b, tag, structure, &[mismatch, &offset]);
     }
     // a direct block's checksum covers all of it: a flipped byte of a link message
-    let fhdb = find_all(&good, b"FHDB")[3];
+    let fhdb = common::find_all(&good, b"FHDB")[3];
     let mut b = good.clone();
     b[fhdb + 40] ^= 0x20;
     assert_rejected(
@@ -445,7 +439,7 @@ fn corrupt_dense_structures_are_named() {
         &["reach past the end of file"],
     );
     // the name index's root node past the end of file
-    let bthd = find_all(&good, b"BTHD")[0];
+    let bthd = common::find_all(&good, b"BTHD")[0];
     let mut b = good.clone();
     b[bthd + 16..bthd + 24].copy_from_slice(&(eof + 100).to_le_bytes());
     fix_checksum(&mut b, bthd, 34);
@@ -461,7 +455,7 @@ fn corrupt_dense_structures_are_named() {
         &["reach past the end of file"],
     );
     // a name hash that is not the lookup3 of the name (leaf checksum recomputed)
-    let leaf = find_all(&good, b"BTLF")[0];
+    let leaf = common::find_all(&good, b"BTLF")[0];
     let covered = checksum_len(&good, leaf);
     let mut b = good.clone();
     b[leaf + 6] ^= 0x01; // first record's hash, low byte (may break the order too)
@@ -475,7 +469,7 @@ fn corrupt_dense_structures_are_named() {
 
     // attributes: a flipped byte in the FHDB of a dense attribute heap
     let good = file_bytes("attrs9.h5");
-    let fhdb = find_all(&good, b"FHDB")[0];
+    let fhdb = common::find_all(&good, b"FHDB")[0];
     let mut b = good.clone();
     b[fhdb + 60] ^= 0x01;
     assert_rejected(
@@ -485,7 +479,7 @@ fn corrupt_dense_structures_are_named() {
         &[mismatch],
     );
     // attribute name index leaf
-    let leaf = find_all(&good, b"BTLF")[0];
+    let leaf = common::find_all(&good, b"BTLF")[0];
     let mut b = good.clone();
     b[leaf + checksum_len(&good, leaf)] ^= 0x80;
     assert_rejected(&b, "attr-btlf", Structure::BTreeV2Leaf, &[mismatch]);
@@ -493,7 +487,7 @@ fn corrupt_dense_structures_are_named() {
     // a creation-order index whose total disagrees with the name index: drop its last
     // record from the header count (tracked.h5: the order indexes are types 6, 9)
     let good = file_bytes("tracked.h5");
-    let order = find_all(&good, b"BTHD")
+    let order = common::find_all(&good, b"BTHD")
         .into_iter()
         .find(|&at| good[at + 5] == 6)
         .unwrap();
@@ -532,44 +526,19 @@ fn mutated_dense_files_never_panic() {
         }
         report.is_ok()
     };
-    let mut positions: Vec<usize> = Vec::new();
-    for sig in [
-        &b"FRHP"[..],
-        b"FHDB",
-        b"BTHD",
-        b"BTLF",
-        b"OHDR",
-        b"FSHD",
-        b"FSSE",
-    ] {
-        for at in find_all(&good, sig) {
-            positions.extend(at..(at + 64).min(good.len()));
-        }
-    }
-    positions.extend((0..good.len()).step_by(7));
-    positions.sort_unstable();
-    positions.dedup();
-    let mut rejected = 0;
-    for &pos in &positions {
-        for v in [0xffu8, good[pos] ^ 0x01, good[pos].wrapping_add(0x10)] {
-            if v == good[pos] {
-                continue;
-            }
-            let mut b = good.clone();
-            b[pos] = v;
-            if !exercise(&b) {
-                rejected += 1;
-            }
-        }
-    }
+    let sigs: [&[u8]; 7] = [
+        b"FRHP", b"FHDB", b"BTHD", b"BTLF", b"OHDR", b"FSHD", b"FSSE",
+    ];
+    let positions = common::mutation_positions(&good, &sigs, 7);
+    let rejected = common::rejected_mutations(&good, &positions, exercise);
     assert!(rejected > 1500, "{rejected} of {}", positions.len());
 
-    let mut blocks: Vec<(usize, usize)> = find_all(&good, b"FRHP")
+    let mut blocks: Vec<(usize, usize)> = common::find_all(&good, b"FRHP")
         .into_iter()
         .map(|at| (at, FRHP_COVERED))
         .collect();
     for sig in [&b"BTHD"[..], b"BTLF"] {
-        for at in find_all(&good, sig) {
+        for at in common::find_all(&good, sig) {
             blocks.push((at, checksum_len(&good, at)));
         }
     }

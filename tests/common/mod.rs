@@ -742,6 +742,52 @@ pub fn python() -> PathBuf {
     p
 }
 
+/// Every offset at which `sig` starts in `bytes`.
+pub fn find_all(bytes: &[u8], sig: &[u8]) -> Vec<usize> {
+    (0..(bytes.len() + 1).saturating_sub(sig.len()))
+        .filter(|&i| &bytes[i..i + sig.len()] == sig)
+        .collect()
+}
+
+/// Byte positions worth mutating in `good`: the first 64 bytes of each structure
+/// starting with one of `sigs`, and every `step`-th byte of the file; sorted, unique.
+pub fn mutation_positions(good: &[u8], sigs: &[&[u8]], step: usize) -> Vec<usize> {
+    let mut positions: Vec<usize> = Vec::new();
+    for sig in sigs {
+        for at in find_all(good, sig) {
+            positions.extend(at..(at + 64).min(good.len()));
+        }
+    }
+    positions.extend((0..good.len()).step_by(step));
+    positions.sort_unstable();
+    positions.dedup();
+    positions
+}
+
+/// Sets each of `positions` in a copy of `good` to three other values (0xff, the low
+/// bit flipped, +0x10) and calls `exercise` on it (which must not panic); returns how
+/// many mutated files `exercise` rejected (returned false for).
+pub fn rejected_mutations(
+    good: &[u8],
+    positions: &[usize],
+    exercise: impl Fn(&[u8]) -> bool,
+) -> usize {
+    let mut rejected = 0;
+    for &pos in positions {
+        for v in [0xffu8, good[pos] ^ 0x01, good[pos].wrapping_add(0x10)] {
+            if v == good[pos] {
+                continue;
+            }
+            let mut b = good.to_vec();
+            b[pos] = v;
+            if !exercise(&b) {
+                rejected += 1;
+            }
+        }
+    }
+    rejected
+}
+
 /// Runs `python -c code args...`; asserts it succeeded; returns stdout then stderr.
 pub fn run_python<A: AsRef<std::ffi::OsStr>>(code: &str, args: &[A]) -> String {
     let out = Command::new(python())
