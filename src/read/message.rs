@@ -647,8 +647,9 @@ fn dense_addrs(
     }))
 }
 
-/// Decodes a link info message: where dense link storage is, if the group has it.
-pub(crate) fn decode_link_info(c: &mut Cursor<'_>) -> Result<Option<DenseAddrs>> {
+/// The version (which must be 0) and flags (only bits 0 and 1 defined) that start the
+/// link info, group info and attribute info messages; returns the flags.
+fn version0_flags(c: &mut Cursor<'_>, what: &str) -> Result<u8> {
     let version = c.u8()?;
     if version != 0 {
         return Err(Error::BadVersion {
@@ -659,8 +660,14 @@ pub(crate) fn decode_link_info(c: &mut Cursor<'_>) -> Result<Option<DenseAddrs>>
     }
     let flags = c.u8()?;
     if flags & !0x03 != 0 {
-        return Err(c.malformed(format!("link info flags {flags:#04x}")));
+        return Err(c.malformed(format!("{what} flags {flags:#04x}")));
     }
+    Ok(flags)
+}
+
+/// Decodes a link info message: where dense link storage is, if the group has it.
+pub(crate) fn decode_link_info(c: &mut Cursor<'_>) -> Result<Option<DenseAddrs>> {
+    let flags = version0_flags(c, "link info")?;
     if flags & 0x01 != 0 {
         c.u64()?;
     }
@@ -676,18 +683,7 @@ pub(crate) fn decode_link_info(c: &mut Cursor<'_>) -> Result<Option<DenseAddrs>>
 
 /// Decodes a group info message.
 pub(crate) fn decode_group_info(c: &mut Cursor<'_>) -> Result<()> {
-    let version = c.u8()?;
-    if version != 0 {
-        return Err(Error::BadVersion {
-            structure: c.structure(),
-            offset: c.base(),
-            version,
-        });
-    }
-    let flags = c.u8()?;
-    if flags & !0x03 != 0 {
-        return Err(c.malformed(format!("group info flags {flags:#04x}")));
-    }
+    let flags = version0_flags(c, "group info")?;
     if flags & 0x01 != 0 {
         c.skip(4)?;
     }
@@ -700,18 +696,7 @@ pub(crate) fn decode_group_info(c: &mut Cursor<'_>) -> Result<()> {
 /// Decodes an attribute info message: where dense attribute storage is, if the
 /// object has it.
 pub(crate) fn decode_attribute_info(c: &mut Cursor<'_>) -> Result<Option<DenseAddrs>> {
-    let version = c.u8()?;
-    if version != 0 {
-        return Err(Error::BadVersion {
-            structure: c.structure(),
-            offset: c.base(),
-            version,
-        });
-    }
-    let flags = c.u8()?;
-    if flags & !0x03 != 0 {
-        return Err(c.malformed(format!("attribute info flags {flags:#04x}")));
-    }
+    let flags = version0_flags(c, "attribute info")?;
     if flags & 0x01 != 0 {
         c.u16()?;
     }
