@@ -117,29 +117,7 @@ pub(crate) fn read_header<'a>(src: &Source<'a>, addr: u64) -> Result<Header<'a>>
     )?;
     while let Some((msg_off, caddr, clen)) = pending.pop_front() {
         const OC: Structure = Structure::ContinuationChunk;
-        if !seen.insert(caddr) {
-            return Err(malformed(
-                Structure::Continuation,
-                msg_off,
-                format!("continuation chunk at {caddr:#x} is referenced twice"),
-            ));
-        }
-        if clen < 8 {
-            return Err(malformed(
-                Structure::Continuation,
-                msg_off,
-                format!("continuation chunk length {clen} is below the 8-byte minimum"),
-            ));
-        }
-        let c = src.slice(OC, caddr, clen)?;
-        if clen > budget {
-            return Err(malformed(
-                Structure::Continuation,
-                msg_off,
-                "continuation chunks add up to more than the file size",
-            ));
-        }
-        budget -= clen;
+        let c = claim_continuation(src, &mut seen, &mut budget, (msg_off, caddr, clen), 8)?;
         if &c[..4] != b"OCHK" {
             return Err(Error::BadSignature {
                 structure: OC,
@@ -243,6 +221,38 @@ fn check_flags(m: &Msg<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The bytes of the continuation chunk `(address, length)` that the continuation
+/// message at `msg_off` refers to: a chunk may be reached only once, must hold at
+/// least `min_len` bytes, and all of a header's chunks together (`budget` left) may not
+/// exceed the file.
+fn claim_continuation<'a>(
+    src: &Source<'a>,
+    seen: &mut HashSet<u64>,
+    budget: &mut u64,
+    (msg_off, caddr, clen): (u64, u64, u64),
+    min_len: u64,
+) -> Result<&'a [u8]> {
+    let bad = |why: String| malformed(Structure::Continuation, msg_off, why);
+    if !seen.insert(caddr) {
+        return Err(bad(format!(
+            "continuation chunk at {caddr:#x} is referenced twice"
+        )));
+    }
+    if clen < min_len {
+        return Err(bad(format!(
+            "continuation chunk length {clen} is below the {min_len}-byte minimum"
+        )));
+    }
+    let c = src.slice(Structure::ContinuationChunk, caddr, clen)?;
+    if clen > *budget {
+        return Err(bad(
+            "continuation chunks add up to more than the file size".to_string()
+        ));
+    }
+    *budget -= clen;
+    Ok(c)
+}
+
 /// Reads a version-1 object header at `addr`, following its continuation chunks.
 fn read_header_v1<'a>(src: &Source<'a>, addr: u64) -> Result<Header<'a>> {
     const OH: Structure = Structure::ObjectHeader;
@@ -280,22 +290,7 @@ fn read_header_v1<'a>(src: &Source<'a>, addr: u64) -> Result<Header<'a>> {
         &mut pending,
     )?;
     while let Some((msg_off, caddr, clen)) = pending.pop_front() {
-        if !seen.insert(caddr) {
-            return Err(malformed(
-                Structure::Continuation,
-                msg_off,
-                format!("continuation chunk at {caddr:#x} is referenced twice"),
-            ));
-        }
-        let c = src.slice(OC, caddr, clen)?;
-        if clen > budget {
-            return Err(malformed(
-                Structure::Continuation,
-                msg_off,
-                "continuation chunks add up to more than the file size",
-            ));
-        }
-        budget -= clen;
+        let c = claim_continuation(src, &mut seen, &mut budget, (msg_off, caddr, clen), 0)?;
         header.chunks.push((OC, caddr, clen));
         parse_messages_v1(src, OC, caddr, c, caddr, &mut header.msgs, &mut pending)?;
     }
