@@ -15,7 +15,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 mod common;
-use common::python;
+use common::{dims, hex_or_dash as hex, python};
 
 /// h5py's lines for one dataset: the "D" line (shape, type, data) and the "C"
 /// line (its chunks as `H5Dchunk_iter` lists them), each without the first three
@@ -66,29 +66,6 @@ fn fixtures() -> &'static (PathBuf, Manifest) {
 
 fn file_bytes(name: &str) -> Vec<u8> {
     std::fs::read(fixtures().0.join(name)).unwrap()
-}
-
-fn hex(b: &[u8]) -> String {
-    if b.is_empty() {
-        return "-".into();
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn dims(d: &[u64]) -> String {
-    if d.is_empty() {
-        return "-".into();
-    }
-    d.iter()
-        .map(|&x| {
-            if x == h5sink::UNLIMITED {
-                "-1".to_string()
-            } else {
-                x.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// The index libhdf5 picks for each dataset of the fixtures, by name.
@@ -266,28 +243,12 @@ fn fixtures_cover_every_structure() {
     assert!(offsets.windows(2).all(|w| w[0] < w[1]));
 }
 
-fn run(args: &[&str], path: &Path) -> (Option<i32>, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_h5sink"))
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
-}
-
 #[test]
 fn check_and_ls_accept_every_index() {
     let dir = &fixtures().0;
     for name in ["latest.h5", "v110.h5", "small.h5"] {
         let path = dir.join(name);
-        let (code, out) = run(&["check"], &path);
+        let (code, out) = common::run_cli(&["check"], &path);
         assert_eq!(code, Some(0), "{name}: {out}");
         assert!(out.contains("ok: no problems found"), "{out}");
         if name != "small.h5" {
@@ -308,7 +269,7 @@ fn check_and_ls_accept_every_index() {
             );
             assert!(out.contains(&want), "{want}\n{out}");
         }
-        let (code, out) = run(&["ls"], &path);
+        let (code, out) = common::run_cli(&["ls"], &path);
         assert_eq!(code, Some(0), "{out}");
         if name == "small.h5" {
             for want in [
@@ -321,7 +282,7 @@ fn check_and_ls_accept_every_index() {
                 assert!(out.contains(want), "ls lacks {want:?}:\n{out}");
             }
         }
-        let (code, out) = run(&["ls", "--json"], &path);
+        let (code, out) = common::run_cli(&["ls", "--json"], &path);
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains("\"chunk_index\": \"v2 B-tree\""), "{out}");
     }
@@ -373,7 +334,7 @@ fn index_blocks(b: &[u8]) -> Vec<(usize, usize)> {
 fn assert_check_rejects(bytes: &[u8], tag: &str, words: &[&str]) {
     let path = fixtures().0.join(format!("corrupt-{tag}.h5"));
     std::fs::write(&path, bytes).unwrap();
-    let (code, out) = run(&["check"], &path);
+    let (code, out) = common::run_cli(&["check"], &path);
     assert_eq!(code, Some(1), "{tag}: {out}");
     for w in words {
         assert!(out.contains(w), "{tag}: check output lacks {w:?}:\n{out}");

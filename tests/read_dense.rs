@@ -288,33 +288,17 @@ fn fixtures_cover_every_structure() {
     assert_eq!(order[1].0, "t11");
 }
 
-fn run(args: &[&str], path: &Path) -> (Option<i32>, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_h5sink"))
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
-}
-
 #[test]
 fn check_and_ls_accept_dense_files() {
     let dir = &fixtures().0;
     for name in FILES {
         let path = dir.join(name);
-        let (code, out) = run(&["check"], &path);
+        let (code, out) = common::run_cli(&["check"], &path);
         assert_eq!(code, Some(0), "{name}: {out}");
         assert!(out.contains("ok: no problems found"), "{out}");
-        let (code, out) = run(&["ls"], &path);
+        let (code, out) = common::run_cli(&["ls"], &path);
         assert_eq!(code, Some(0), "{name}: {out}");
-        let (code, json) = run(&["ls", "--json"], &path);
+        let (code, json) = common::run_cli(&["ls", "--json"], &path);
         assert_eq!(code, Some(0), "{name}: {json}");
         match name {
             "links2000.h5" => {
@@ -366,7 +350,7 @@ fn assert_rejected(bytes: &[u8], tag: &str, structure: Structure, words: &[&str]
     assert_eq!(first.structure(), structure, "{tag}: {report}");
     let path = fixtures().0.join(format!("corrupt-{tag}.h5"));
     std::fs::write(&path, bytes).unwrap();
-    let (code, out) = run(&["check"], &path);
+    let (code, out) = common::run_cli(&["check"], &path);
     assert_eq!(code, Some(1), "{tag}: {out}");
     for w in words.iter().chain(&[structure.name()]) {
         assert!(out.contains(w), "{tag}: check output lacks {w:?}:\n{out}");

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::python;
+use common::{dims, hex_or_dash as hex, python};
 
 /// Writes `default.h5` into `dir` with h5py's defaults and prints a manifest of
 /// what h5py reads back: one line per object, values as hex.
@@ -94,29 +94,6 @@ with h5py.File(out + "/default.h5", "r") as f:
     f.visititems(visit)
     print("S", "/soft", f.get("soft", getlink=True).path)
 "#;
-
-fn hex(b: &[u8]) -> String {
-    if b.is_empty() {
-        return "-".into();
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn dims(d: &[u64]) -> String {
-    if d.is_empty() {
-        return "-".into();
-    }
-    d.iter()
-        .map(|&x| {
-            if x == h5sink::UNLIMITED {
-                "-1".to_string()
-            } else {
-                x.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 fn generate(dir: &Path) -> String {
     let out = Command::new(python())

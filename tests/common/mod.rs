@@ -742,6 +742,50 @@ pub fn python() -> PathBuf {
     p
 }
 
+/// Runs the `h5sink` command line with `args` and then `path`: exit code and output
+/// (stdout, then stderr).
+pub fn run_cli(args: &[&str], path: &Path) -> (Option<i32>, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_h5sink"))
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+/// Bytes as lowercase hex, "-" when empty (as the h5py listing scripts print them).
+pub fn hex_or_dash(b: &[u8]) -> String {
+    if b.is_empty() {
+        return "-".into();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Dims joined by commas, unlimited as -1, "-" when empty (as the h5py listing
+/// scripts print them).
+pub fn dims(d: &[u64]) -> String {
+    if d.is_empty() {
+        return "-".into();
+    }
+    d.iter()
+        .map(|&x| {
+            if x == h5sink::UNLIMITED {
+                "-1".to_string()
+            } else {
+                x.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Every offset at which `sig` starts in `bytes`.
 pub fn find_all(bytes: &[u8], sig: &[u8]) -> Vec<usize> {
     (0..(bytes.len() + 1).saturating_sub(sig.len()))
