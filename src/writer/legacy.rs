@@ -60,12 +60,17 @@ pub(crate) struct LegacyHeader {
 fn push_v1_message(out: &mut Vec<u8>, kind: u8, flags: u8, body: &[u8]) -> usize {
     let at = out.len();
     let size = body.len().div_ceil(8) * 8;
-    out.extend_from_slice(&u16::from(kind).to_le_bytes());
-    out.extend_from_slice(&(size as u16).to_le_bytes());
-    out.extend_from_slice(&[flags, 0, 0, 0]);
+    out.extend_from_slice(&v1_message_header(kind, size as u16, flags));
     out.extend_from_slice(body);
     out.resize(at + 8 + size, 0);
     at
+}
+
+/// The 8-byte header of a version-1 message whose body is `size` bytes.
+fn v1_message_header(kind: u8, size: u16, flags: u8) -> [u8; 8] {
+    let [k0, k1] = u16::from(kind).to_le_bytes();
+    let [s0, s1] = size.to_le_bytes();
+    [k0, k1, s0, s1, flags, 0, 0, 0]
 }
 
 /// An old-style group's symbol table as the file has it now.
@@ -355,9 +360,8 @@ impl Inner {
         push_v1_message(&mut msg, crate::format::msg_type::CONTINUATION, 0, &body);
         let rest = body_len - 16;
         if rest > 0 {
-            msg.extend_from_slice(&[0, 0]);
-            msg.extend_from_slice(&((rest - 8) as u16).to_le_bytes());
-            msg.extend_from_slice(&[0; 4]);
+            let null = v1_message_header(crate::format::msg_type::NIL, (rest - 8) as u16, 0);
+            msg.extend_from_slice(&null);
         }
         let mut count = u32::from(nmesgs) + added as u32 + 1 + u32::from(rest > 0);
         if null.is_some() {
