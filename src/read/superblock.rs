@@ -125,31 +125,8 @@ impl Superblock {
         let ext = c.addr()?;
         let eof = c.addr()?;
         let root = c.addr()?;
-        if base != 0 {
-            return Err(unsupported(
-                S,
-                0,
-                "a base address other than 0 (user block)",
-            ));
-        }
-        if ext != UNDEF {
-            return Err(unsupported(S, 0, "a superblock extension"));
-        }
-        if eof == UNDEF || eof < len as u64 {
-            return Err(malformed(
-                S,
-                0,
-                format!("end-of-file address {eof:#x} lies inside the superblock"),
-            ));
-        }
-        if (bytes.len() as u64) < eof {
-            return Err(Error::ShortFile {
-                structure: S,
-                offset: 0,
-                eof,
-                file_len: bytes.len() as u64,
-            });
-        }
+        check_base_and_extension(base, ext)?;
+        check_eof(bytes, eof, len as u64)?;
         Ok(Superblock {
             version,
             sizes,
@@ -175,6 +152,41 @@ fn check_width(what: &str, w: u8) -> Result<()> {
             format!("{what} {w} is not 2, 4, 8, 16 or 32"),
         )),
     }
+}
+
+/// A base address of 0 (no user block) and no superblock extension: what h5sink reads.
+fn check_base_and_extension(base: u64, ext: u64) -> Result<()> {
+    if base != 0 {
+        return Err(unsupported(
+            S,
+            0,
+            "a base address other than 0 (user block)",
+        ));
+    }
+    if ext != UNDEF {
+        return Err(unsupported(S, 0, "a superblock extension"));
+    }
+    Ok(())
+}
+
+/// The end-of-file address lies past the `len`-byte superblock and within `bytes`.
+fn check_eof(bytes: &[u8], eof: u64, len: u64) -> Result<()> {
+    if eof == UNDEF || eof < len {
+        return Err(malformed(
+            S,
+            0,
+            format!("end-of-file address {eof:#x} lies inside the superblock"),
+        ));
+    }
+    if (bytes.len() as u64) < eof {
+        return Err(Error::ShortFile {
+            structure: S,
+            offset: 0,
+            eof,
+            file_len: bytes.len() as u64,
+        });
+    }
+    Ok(())
 }
 
 /// Superblock versions 0 and 1 (no checksum; the root group is a symbol table entry).
@@ -246,34 +258,11 @@ fn parse_v0(bytes: &[u8], version: u8) -> Result<Superblock> {
     let driver = c.addr()?;
     c.length()?; // root entry: name offset
     let root = c.addr()?;
-    if base != 0 {
-        return Err(unsupported(
-            S,
-            0,
-            "a base address other than 0 (user block)",
-        ));
-    }
-    if ext != UNDEF {
-        return Err(unsupported(S, 0, "a superblock extension"));
-    }
+    check_base_and_extension(base, ext)?;
     if driver != UNDEF {
         return Err(unsupported(S, 0, "a driver information block"));
     }
-    if eof == UNDEF || eof < len as u64 {
-        return Err(malformed(
-            S,
-            0,
-            format!("end-of-file address {eof:#x} lies inside the superblock"),
-        ));
-    }
-    if (bytes.len() as u64) < eof {
-        return Err(Error::ShortFile {
-            structure: S,
-            offset: 0,
-            eof,
-            file_len: bytes.len() as u64,
-        });
-    }
+    check_eof(bytes, eof, len as u64)?;
     Ok(Superblock {
         version,
         sizes,
