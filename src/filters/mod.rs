@@ -74,7 +74,22 @@ pub struct EncodedChunk {
     pub mask: u32,
 }
 
+/// SHIM (replaced by the encoder-speed branch).
+#[derive(Default)]
+pub struct EncodeScratch {}
+
 impl Pipeline {
+    /// SHIM.
+    pub fn encode_with(
+        &self,
+        raw: &[u8],
+        element_size: usize,
+        _scratch: &mut EncodeScratch,
+        _out: Vec<u8>,
+    ) -> EncodedChunk {
+        self.encode(raw, element_size)
+    }
+
     /// True when there is no filter.
     pub fn is_empty(&self) -> bool {
         self.filters.is_empty()

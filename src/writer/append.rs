@@ -9,13 +9,15 @@
 
 use super::btree::{AllocFn, BTreeAppender};
 use super::dataset::{ChunkIndex, Chunked, DataStore};
+use super::encode_pool::EncodePool;
 use super::error::{invalid, Error, Result};
 use super::inner::{Inner, Kind, ObjId};
 use super::selection;
-use crate::filters::Pipeline;
+use crate::filters::{EncodeScratch, EncodedChunk};
 use crate::format::btree_v1::{ChunkKey, NodeShape};
 use crate::format::dataspace::UNLIMITED;
 use crate::space::Placement;
+use std::collections::VecDeque;
 
 /// State of a dataset written by appending frames.
 pub(crate) struct AppendState {
@@ -37,9 +39,15 @@ pub(crate) struct AppendState {
     frame_bytes: usize,
     /// Threads that encode filtered chunks.
     pub threads: usize,
-    /// Complete rows waiting to be encoded together (filtered datasets, `threads` > 1):
-    /// (row, raw chunk images). At most `2 × threads` rows.
-    queue: Vec<(u64, Vec<Vec<u8>>)>,
+    /// The encoding threads (filtered datasets, `threads` > 1), started on first use.
+    pool: Option<EncodePool>,
+    /// Complete rows whose chunks are in the pool, oldest first: (row, chunks).
+    in_pool: VecDeque<(u64, usize)>,
+    /// Chunks of the oldest row in the pool already written: (address, size, mask).
+    written: Vec<(u64, u32, u32)>,
+    /// Encoding buffers reused from chunk to chunk on the appending thread.
+    encode_scratch: EncodeScratch,
+    spare_out: Vec<u8>,
 }
 
 impl AppendState {
@@ -73,7 +81,11 @@ impl AppendState {
             scratch: Vec::new(),
             frame_bytes,
             threads: threads.max(1),
-            queue: Vec::new(),
+            pool: None,
+            in_pool: VecDeque::new(),
+            written: Vec::new(),
+            encode_scratch: EncodeScratch::default(),
+            spare_out: Vec::new(),
         }
     }
     /// [`Self::new`] with `threads` encoding threads.
@@ -110,7 +122,11 @@ impl AppendState {
             scratch: Vec::new(),
             frame_bytes,
             threads: 1,
-            queue: Vec::new(),
+            pool: None,
+            in_pool: VecDeque::new(),
+            written: Vec::new(),
+            encode_scratch: EncodeScratch::default(),
+            spare_out: Vec::new(),
         }
     }
 }
@@ -269,25 +285,25 @@ impl Inner {
                 let bytes =
                     &data[(pos as usize) * g.frame_bytes..((pos + c0) as usize) * g.frame_bytes];
                 let row = st.row;
-                let filters = &self.dataset(id).filters;
-                if !filters.is_empty() && st_threads(self, id) > 1 {
-                    let raw = bytes.to_vec();
-                    self.queue_row(id, &g, row, vec![raw])?;
+                let filtered = !self.dataset(id).filters.is_empty();
+                if filtered && st_threads(self, id) > 1 {
+                    let mut image = self.image_buffer(id, &g)?;
+                    image.extend_from_slice(bytes);
+                    self.queue_row(id, &g, row, vec![image])?;
                     let st = self.append_state(id).expect("append state");
                     st.row += 1;
                     pos += c0;
                     continue;
                 }
-                let filters = &self.dataset(id).filters;
-                let chunk = if filters.is_empty() {
+                let chunk = if !filtered {
                     let addr = self.alloc(g.chunk_bytes as u64, Placement::Align(8))?;
                     self.write_at("writing a chunk", addr, bytes)?;
                     (addr, g.chunk_bytes as u32, 0)
                 } else {
-                    let enc = filters.encode(bytes, g.elem);
-                    let addr = self.alloc(enc.bytes.len() as u64, Placement::Align(8))?;
-                    self.write_at("writing a filtered chunk", addr, &enc.bytes)?;
-                    (addr, enc.bytes.len() as u32, enc.mask)
+                    let enc = self.encode_here(id, &g, bytes);
+                    let w = self.write_encoded(std::slice::from_ref(&enc));
+                    self.append_state(id).expect("append state").spare_out = enc.bytes;
+                    w?[0]
                 };
                 self.index_row(id, &g, row, &[chunk], false)?;
                 let st = self.append_state(id).expect("append state");
@@ -389,9 +405,8 @@ impl Inner {
         }
         let nchunks: u64 = g.grid.iter().product();
         let first_time = st.slots.is_none();
-        let filters = self.dataset(id).filters.clone();
-        if !filters.is_empty() {
-            return self.emit_filtered_row(id, g, &filters, &fill, first_time);
+        if !self.dataset(id).filters.is_empty() {
+            return self.emit_filtered_row(id, g, &fill, first_time);
         }
         let st = self.append_state(id).expect("append state");
         let plane = g.chunk_bytes / g.chunk[0] as usize; // bytes of one frame inside a chunk
@@ -454,31 +469,27 @@ impl Inner {
         &mut self,
         id: ObjId,
         g: &Geometry,
-        filters: &Pipeline,
         fill: &[u8],
         first_time: bool,
     ) -> Result<()> {
         let st = self.append_state(id).expect("append state");
         let (row, buffered, threads) = (st.row, st.buffered, st.threads);
         if threads > 1 && first_time && buffered == st.c0 {
-            // a complete row: queue it, to be encoded with others in parallel
-            let images = self.row_images(id, g, fill);
+            // a complete row: into the pool, written when encoded
+            let images = self.row_images(id, g, fill)?;
             return self.queue_row(id, g, row, images);
         }
         // rows must reach the index in order
         self.drain_queue(id, g)?;
-        let st = self.append_state(id).expect("append state");
-        let nchunks = g.grid.iter().product::<u64>() as usize;
-        let buf = std::mem::take(&mut st.buf);
-        let mut scratch = std::mem::take(&mut st.scratch);
-        let plane = g.chunk_bytes / g.chunk[0] as usize;
-        let _ = (nchunks, plane, &mut scratch);
-        let st = self.append_state(id).expect("append state");
-        st.buf = buf;
-        st.scratch = scratch;
-        let images = self.row_images(id, g, fill);
-        let refs: Vec<&[u8]> = images.iter().map(|c| c.as_slice()).collect();
-        let encoded = crate::filters::encode_many(filters, &refs, g.elem, threads);
+        let images = self.row_images(id, g, fill)?;
+        let encoded = if threads > 1 {
+            self.encode_in_pool(id, g, images)?
+        } else {
+            images
+                .iter()
+                .map(|img| self.encode_here(id, g, img))
+                .collect()
+        };
         let chunks = self.write_encoded(&encoded)?;
         if first_time {
             self.index_row(id, g, row, &chunks, true)?;
@@ -497,27 +508,93 @@ impl Inner {
     }
 
     /// Raw images of every chunk of the current row (frames not appended are fill).
-    fn row_images(&mut self, id: ObjId, g: &Geometry, fill: &[u8]) -> Vec<Vec<u8>> {
+    fn row_images(&mut self, id: ObjId, g: &Geometry, fill: &[u8]) -> Result<Vec<Vec<u8>>> {
         let st = self.append_state(id).expect("append state");
         let buffered = st.buffered as usize;
         let buf = std::mem::take(&mut st.buf);
         let plane = g.chunk_bytes / g.chunk[0] as usize;
         let nchunks = g.grid.iter().product::<u64>() as usize;
-        let images = (0..nchunks)
-            .map(|j| {
-                let mut img = Vec::with_capacity(g.chunk_bytes);
-                if g.whole_frames {
-                    img.extend_from_slice(&buf[..buffered * g.frame_bytes]);
-                    img.extend_from_slice(&fill[buffered * plane..]);
-                } else {
-                    img.extend_from_slice(fill);
-                    self.gather_chunk(g, j, buffered as u64, &buf, &mut img);
+        let mut images = Vec::with_capacity(nchunks);
+        for j in 0..nchunks {
+            let mut img = match self.image_buffer(id, g) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.append_state(id).expect("append state").buf = buf;
+                    return Err(e);
                 }
-                img
-            })
-            .collect();
+            };
+            if g.whole_frames {
+                img.extend_from_slice(&buf[..buffered * g.frame_bytes]);
+                img.extend_from_slice(&fill[buffered * plane..]);
+            } else {
+                img.extend_from_slice(fill);
+                self.gather_chunk(g, j, buffered as u64, &buf, &mut img);
+            }
+            images.push(img);
+        }
         self.append_state(id).expect("append state").buf = buf;
-        images
+        Ok(images)
+    }
+
+    /// An empty buffer for a chunk image: from the encoding pool when the dataset
+    /// encodes on several threads (starting the pool on first use), else a new one.
+    fn image_buffer(&mut self, id: ObjId, g: &Geometry) -> Result<Vec<u8>> {
+        let st = self.append_state(id).expect("append state");
+        if st.threads <= 1 {
+            return Ok(Vec::with_capacity(g.chunk_bytes));
+        }
+        if st.pool.is_none() {
+            let threads = st.threads;
+            let pool = EncodePool::new(&self.dataset(id).filters, g.elem, threads)?;
+            self.append_state(id).expect("append state").pool = Some(pool);
+        }
+        let st = self.append_state(id).expect("append state");
+        let mut b = st.pool.as_mut().expect("pool").image_buffer();
+        b.reserve(g.chunk_bytes);
+        Ok(b)
+    }
+
+    /// Encodes one chunk on the appending thread, reusing the dataset's buffers.
+    fn encode_here(&mut self, id: ObjId, g: &Geometry, raw: &[u8]) -> EncodedChunk {
+        let st = self.append_state(id).expect("append state");
+        let mut scratch = std::mem::take(&mut st.encode_scratch);
+        let out = std::mem::take(&mut st.spare_out);
+        let enc = self
+            .dataset(id)
+            .filters
+            .encode_with(raw, g.elem, &mut scratch, out);
+        self.append_state(id).expect("append state").encode_scratch = scratch;
+        enc
+    }
+
+    /// Encodes `images` in the pool (which must have nothing in flight) and returns them
+    /// in order.
+    fn encode_in_pool(
+        &mut self,
+        id: ObjId,
+        g: &Geometry,
+        images: Vec<Vec<u8>>,
+    ) -> Result<Vec<EncodedChunk>> {
+        let n = images.len();
+        let mut out = Vec::with_capacity(n);
+        let pool = self.append_state(id).expect("append state").pool.as_mut();
+        let Some(pool) = pool else {
+            return Ok(images
+                .iter()
+                .map(|img| self.encode_here(id, g, img))
+                .collect());
+        };
+        debug_assert_eq!(pool.in_flight(), 0);
+        for img in images {
+            if pool.full() {
+                out.push(pool.next()?.expect("a job in flight"));
+            }
+            pool.submit(img)?;
+        }
+        while let Some(c) = pool.next()? {
+            out.push(c);
+        }
+        Ok(out)
     }
 
     /// Writes encoded chunks to fresh space, in order: (address, size, mask) each.
@@ -535,35 +612,56 @@ impl Inner {
             .collect()
     }
 
-    /// Queues a complete row for parallel encoding; encodes the queue when it is full.
+    /// Hands a complete row's chunk images (from [`Self::image_buffer`]) to the pool.
+    /// A chunk is written when the pool is full and it is the oldest, or at the next
+    /// commit: the order of writes, so the file, depends only on the calls made.
     fn queue_row(&mut self, id: ObjId, g: &Geometry, row: u64, images: Vec<Vec<u8>>) -> Result<()> {
         let st = self.append_state(id).expect("append state");
-        st.queue.push((row, images));
-        if st.queue.len() >= 2 * st.threads {
-            self.drain_queue(id, g)?;
+        st.in_pool.push_back((row, images.len()));
+        for img in images {
+            let full = self
+                .append_state(id)
+                .and_then(|s| s.pool.as_ref())
+                .expect("pool")
+                .full();
+            if full {
+                self.write_next_encoded(id, g)?;
+            }
+            let st = self.append_state(id).expect("append state");
+            st.pool.as_mut().expect("pool").submit(img)?;
         }
         Ok(())
     }
 
-    /// Encodes the queued rows on `threads` threads, then writes and indexes them in order.
-    fn drain_queue(&mut self, id: ObjId, g: &Geometry) -> Result<()> {
+    /// Writes the pool's oldest chunk, waiting until it is encoded; indexes its row once
+    /// the row's last chunk is written. Returns false when the pool holds none.
+    fn write_next_encoded(&mut self, id: ObjId, g: &Geometry) -> Result<bool> {
         let st = self.append_state(id).expect("append state");
-        if st.queue.is_empty() {
-            return Ok(());
+        let Some(pool) = st.pool.as_mut() else {
+            return Ok(false);
+        };
+        let Some(chunk) = pool.next()? else {
+            return Ok(false);
+        };
+        let w = self.write_encoded(std::slice::from_ref(&chunk))?;
+        let st = self.append_state(id).expect("append state");
+        st.pool.as_mut().expect("pool").recycle(chunk.bytes);
+        st.written.push(w[0]);
+        let (row, n) = *st
+            .in_pool
+            .front()
+            .expect("a row for every chunk in the pool");
+        if st.written.len() == n {
+            st.in_pool.pop_front();
+            let chunks = std::mem::take(&mut st.written);
+            self.index_row(id, g, row, &chunks, true)?;
         }
-        let (queue, threads) = (std::mem::take(&mut st.queue), st.threads);
-        let filters = self.dataset(id).filters.clone();
-        let refs: Vec<&[u8]> = queue
-            .iter()
-            .flat_map(|(_, c)| c.iter().map(|x| x.as_slice()))
-            .collect();
-        let encoded = crate::filters::encode_many(&filters, &refs, g.elem, threads);
-        let mut at = 0;
-        for (row, images) in &queue {
-            let chunks = self.write_encoded(&encoded[at..at + images.len()])?;
-            at += images.len();
-            self.index_row(id, g, *row, &chunks, true)?;
-        }
+        Ok(true)
+    }
+
+    /// Waits for every chunk in the pool, writing and indexing them in order.
+    fn drain_queue(&mut self, id: ObjId, g: &Geometry) -> Result<()> {
+        while self.write_next_encoded(id, g)? {}
         Ok(())
     }
 

@@ -5,6 +5,7 @@ mod append;
 mod attr;
 mod btree;
 mod dataset;
+mod encode_pool;
 mod error;
 mod header;
 mod inner;
