@@ -242,3 +242,144 @@ fn storage_failure_while_chunks_are_in_the_pool() {
     assert!(out.contains(" bad 0 "), "{out}");
     assert!(!out.contains("checked 0 "), "{out}");
 }
+
+/// Chunks encoded by the caller on three threads with `encode_chunk` and appended in
+/// order with `append_encoded` give the file `append` gives; wrong input is refused with
+/// a typed error and leaves the writer usable.
+#[test]
+fn caller_encoded_chunks_from_other_threads() {
+    let dir = tempdir();
+    let c = &configs()[0];
+    let c0 = c.chunk[0];
+    let chunks = 40u64;
+    let create = |f: &File| {
+        f.dataset::<u16>("/whole")
+            .frames(c.frame)
+            .chunk(c.chunk)
+            .filters(Pipeline {
+                filters: c.filters.clone(),
+            })
+            .create()
+            .unwrap()
+    };
+    let chunk_frames =
+        |k: u64| -> Vec<u16> { (k * c0..(k + 1) * c0).flat_map(|i| frame(c, i)).collect() };
+
+    let plain = dir.path().join("plain.h5");
+    let f = File::create(&plain).unwrap();
+    let d = create(&f);
+    for k in 0..chunks {
+        d.append(&chunk_frames(k)).unwrap();
+        if k % 10 == 9 {
+            f.flush().unwrap();
+        }
+    }
+    f.finish().unwrap();
+
+    let encoded = dir.path().join("encoded.h5");
+    let f = File::create(&encoded).unwrap();
+    let d = create(&f);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut next = 0;
+    std::thread::scope(|s| {
+        for t in 0..3u64 {
+            let (d, tx) = (&d, tx.clone());
+            s.spawn(move || {
+                for k in (0..chunks).filter(|k| k % 3 == t) {
+                    tx.send((k, d.encode_chunk(&chunk_frames(k)).unwrap()))
+                        .unwrap();
+                }
+            });
+        }
+        drop(tx);
+        let mut early = std::collections::BTreeMap::new();
+        for (k, chunk) in rx {
+            early.insert(k, chunk);
+            while let Some(chunk) = early.remove(&next) {
+                d.append_encoded(&chunk).unwrap();
+                if next % 10 == 9 {
+                    f.flush().unwrap();
+                }
+                next += 1;
+            }
+        }
+    });
+    assert_eq!(next, chunks);
+
+    // refusals, each leaving the writer usable
+    let bad = |r: h5sink::Result<()>, what: &str| match r {
+        Err(Error::Invalid { message, .. }) => eprintln!("{what}: {message}"),
+        other => panic!("{what}: {other:?}"),
+    };
+    bad(
+        d.encode_chunk(&chunk_frames(0)[1..]).map(|_| ()),
+        "a frame short",
+    );
+    d.append(&frame(c, 0)).unwrap();
+    let one = d.encode_chunk(&chunk_frames(1)).unwrap();
+    bad(d.append_encoded(&one), "a partial chunk buffered");
+    let split = f
+        .dataset::<u16>("/split")
+        .frames([8, 8])
+        .chunk([1, 4, 8])
+        .deflate(1)
+        .create()
+        .unwrap();
+    bad(
+        split.encode_chunk(&[0u16; 64]).map(|_| ()),
+        "chunks split frames",
+    );
+    let raw = f.dataset::<u16>("/raw").frames([4]).create().unwrap();
+    bad(
+        raw.append_encoded(&h5sink::filters::EncodedChunk {
+            bytes: vec![0; 6],
+            mask: 0,
+        }),
+        "an unfiltered chunk of the wrong size",
+    );
+    f.finish().unwrap();
+
+    // h5py reads every frame of both files
+    let mut m = Manifest::new(dir.path(), "encoded");
+    let n = chunks * c0 + 1;
+    let data: Vec<u16> = (0..chunks * c0)
+        .flat_map(|i| frame(c, i))
+        .chain(frame(c, 0))
+        .collect();
+    m.dataset(
+        "/whole",
+        &[n, 48, 40],
+        Layout::Chunked(c.chunk.to_vec()),
+        &data,
+        None,
+    );
+    m.maxshape("/whole", &[None, Some(48), Some(40)]);
+    m.dataset(
+        "/split",
+        &[0, 8, 8],
+        Layout::Chunked(vec![1, 4, 8]),
+        &[] as &[u16],
+        None,
+    );
+    m.maxshape("/split", &[None, Some(8), Some(8)]);
+    m.dataset(
+        "/raw",
+        &[0, 4],
+        Layout::Chunked(vec![1, 4]),
+        &[] as &[u16],
+        None,
+    );
+    m.maxshape("/raw", &[None, Some(4)]);
+    common::verify(&encoded, &m);
+    let mut m = Manifest::new(dir.path(), "plain");
+    let data: Vec<u16> = (0..chunks * c0).flat_map(|i| frame(c, i)).collect();
+    m.dataset(
+        "/whole",
+        &[n - 1, 48, 40],
+        Layout::Chunked(c.chunk.to_vec()),
+        &data,
+        None,
+    );
+    m.maxshape("/whole", &[None, Some(48), Some(40)]);
+    common::verify(&plain, &m);
+}

@@ -13,7 +13,7 @@ use super::encode_pool::EncodePool;
 use super::error::{invalid, Error, Result};
 use super::inner::{Inner, Kind, ObjId};
 use super::selection;
-use crate::filters::{EncodeScratch, EncodedChunk};
+use crate::filters::{EncodeScratch, EncodedChunk, Pipeline};
 use crate::format::btree_v1::{ChunkKey, NodeShape};
 use crate::format::dataspace::UNLIMITED;
 use crate::space::Placement;
@@ -690,6 +690,32 @@ impl Inner {
         );
     }
 
+    /// What encoding a chunk for [`Self::append_encoded`] takes: the dataset's filters,
+    /// its element size, and the raw bytes and frames of one chunk. Refused unless the
+    /// dataset is appended along dim 0 in chunks of whole frames.
+    pub(crate) fn chunk_encoding(&mut self, id: ObjId) -> Result<(Pipeline, usize, usize, u64)> {
+        let path = self.objects[id].path.clone();
+        let Some(st) = self.append_state(id) else {
+            return Err(invalid(
+                &path,
+                "encoding chunks needs a dataset extendable along dim 0",
+            ));
+        };
+        let c0 = st.c0;
+        let g = self.geometry(id);
+        if !g.whole_frames {
+            return Err(invalid(
+                &path,
+                format!(
+                    "encoding chunks needs chunks of whole frames; chunks are {:?} for frames {:?}",
+                    g.chunk, g.frame_dims
+                ),
+            ));
+        }
+        let pipeline = self.dataset(id).filters.clone();
+        Ok((pipeline, g.elem, g.chunk_bytes, c0))
+    }
+
     /// Appends one chunk of `c0` whole frames encoded by the caller.
     pub(crate) fn append_encoded(
         &mut self,
@@ -719,6 +745,16 @@ impl Inner {
             return Err(invalid(
                 &path,
                 format!("appending {c0} frames to {old} exceeds the maximum dim 0 of {max0}"),
+            ));
+        }
+        if self.dataset(id).filters.is_empty() && chunk.bytes.len() != g.chunk_bytes {
+            return Err(invalid(
+                &path,
+                format!(
+                    "an unfiltered chunk must hold {} bytes ({c0} frames), got {}",
+                    g.chunk_bytes,
+                    chunk.bytes.len()
+                ),
             ));
         }
         if chunk.bytes.len() > u32::MAX as usize {

@@ -1071,8 +1071,28 @@ impl<T: H5Type> Dataset<T> {
         lock(&self.inner).dataset(self.id).filters.clone()
     }
 
-    /// Appends one whole chunk of frames that the caller encoded with
-    /// [`Self::pipeline`]: for datasets whose chunks hold whole frames, at a chunk
+    /// Encodes one chunk for [`Self::append_encoded`]: `frames` holds exactly the frames
+    /// of one chunk (`chunk_frames` of them), row-major, for a dataset appended in chunks
+    /// of whole frames. The filters run on the calling thread without holding the file,
+    /// so several threads can encode chunks at once while one appends them in order.
+    pub fn encode_chunk(&self, frames: &[T]) -> Result<crate::filters::EncodedChunk> {
+        let bytes = T::store_slice(frames);
+        self.check_bytes(&bytes)?;
+        let (pipeline, elem, chunk_bytes, c0) = lock(&self.inner).chunk_encoding(self.id)?;
+        if bytes.len() != chunk_bytes {
+            return Err(invalid(
+                &self.path(),
+                format!(
+                    "a chunk holds {c0} frames ({chunk_bytes} bytes), got {} bytes",
+                    bytes.len()
+                ),
+            ));
+        }
+        Ok(pipeline.encode(&bytes, elem))
+    }
+
+    /// Appends one whole chunk of frames encoded by [`Self::encode_chunk`] (or by
+    /// [`Self::pipeline`]): for datasets whose chunks hold whole frames, at a chunk
     /// boundary (no partial chunk buffered).
     pub fn append_encoded(&self, chunk: &crate::filters::EncodedChunk) -> Result<()> {
         lock(&self.inner).append_encoded(self.id, chunk)
