@@ -860,9 +860,10 @@ impl<T: H5Type> DatasetBuilder<T> {
         self
     }
 
-    /// Encodes filtered chunks of appended frames on `n` threads (default 1): complete
-    /// chunk rows are queued (at most `2n` of them) and encoded together, then written
-    /// in order.
+    /// Encodes filtered chunks of appended frames on `n` threads (default 1: on the
+    /// appending thread). With `n` > 1, complete chunks go to `n` encoding threads that
+    /// live as long as the dataset while `append` returns; at most `2n` chunks are in
+    /// flight, and they are written in append order (a commit waits for all of them).
     pub fn threads(mut self, n: usize) -> Self {
         self.spec.threads = n.max(1);
         self
