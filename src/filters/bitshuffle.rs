@@ -6,7 +6,7 @@
 //! each block as its compressed size (u32 BE) and LZ4 data; the elements beyond the
 //! last multiple of 8 are copied raw at the end.
 
-use super::FilterError;
+use super::{overwrite_len, FilterError};
 use alloc::vec::Vec;
 
 const TARGET_BLOCK_BYTES: usize = 8192;
@@ -94,11 +94,19 @@ fn untranspose(inp: &[u8], n: usize, es: usize) -> Vec<u8> {
 }
 
 /// Encodes one chunk of `es`-byte elements.
+#[cfg(test)]
 pub fn compress(data: &[u8], es: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    compress_into(data, es, &mut out);
+    out
+}
+
+/// Encodes one chunk of `es`-byte elements into `out`, whose contents are replaced.
+pub fn compress_into(data: &[u8], es: usize, out: &mut Vec<u8>) {
     let es = es.max(1);
     let n = data.len() / es;
     let block = block_elems(es);
-    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    out.clear();
     out.extend_from_slice(&(data.len() as u64).to_be_bytes());
     out.extend_from_slice(&((block * es) as u32).to_be_bytes());
     let mut i = 0;
@@ -108,13 +116,18 @@ pub fn compress(data: &[u8], es: usize) -> Vec<u8> {
             break;
         }
         let t = transpose(&data[i * es..(i + m) * es], m, es);
-        let c = lz4_flex::block::compress(&t);
-        out.extend_from_slice(&(c.len() as u32).to_be_bytes());
-        out.extend_from_slice(&c);
+        let at = out.len();
+        overwrite_len(
+            out,
+            at + 4 + lz4_flex::block::get_maximum_output_size(t.len()),
+        );
+        let c = lz4_flex::block::compress_into(&t, &mut out[at + 4..])
+            .expect("room for the largest output");
+        out[at..at + 4].copy_from_slice(&(c as u32).to_be_bytes());
+        out.truncate(at + 4 + c);
         i += m;
     }
     out.extend_from_slice(&data[i * es..]);
-    out
 }
 
 /// Decodes one chunk of `es`-byte elements, at most `max` bytes.

@@ -3,29 +3,35 @@
 //! big-endian u32 compressed size and the LZ4 block (stored raw when it does not
 //! shrink: its size then equals the block size).
 
-use super::FilterError;
+use super::{overwrite_len, FilterError};
 use alloc::vec::Vec;
 
 /// The plugin's default (and our only) block size: 1 GiB, capped at the chunk size.
 const BLOCK: usize = 1 << 30;
 
-/// Compresses one chunk.
-pub fn compress(data: &[u8]) -> Vec<u8> {
+/// Compresses one chunk into `out`, whose contents are replaced.
+pub fn compress_into(data: &[u8], out: &mut Vec<u8>) {
     let block = BLOCK.min(data.len()).max(1);
-    let mut out = Vec::with_capacity(data.len() / 2 + 16);
+    out.clear();
     out.extend_from_slice(&(data.len() as u64).to_be_bytes());
     out.extend_from_slice(&(block as u32).to_be_bytes());
     for b in data.chunks(block) {
-        let c = lz4_flex::block::compress(b);
-        if c.len() >= b.len() {
+        let at = out.len();
+        overwrite_len(
+            out,
+            at + 4 + lz4_flex::block::get_maximum_output_size(b.len()),
+        );
+        let c = lz4_flex::block::compress_into(b, &mut out[at + 4..])
+            .expect("room for the largest output");
+        if c >= b.len() {
+            out.truncate(at);
             out.extend_from_slice(&(b.len() as u32).to_be_bytes());
             out.extend_from_slice(b);
         } else {
-            out.extend_from_slice(&(c.len() as u32).to_be_bytes());
-            out.extend_from_slice(&c);
+            out[at..at + 4].copy_from_slice(&(c as u32).to_be_bytes());
+            out.truncate(at + 4 + c);
         }
     }
-    out
 }
 
 /// Decompresses one chunk of at most `max` bytes.

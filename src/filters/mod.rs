@@ -7,6 +7,8 @@
 mod bitshuffle;
 pub mod deflate;
 mod fletcher32;
+#[cfg(test)]
+mod golden;
 mod lz4;
 mod shuffle;
 
@@ -74,22 +76,17 @@ pub struct EncodedChunk {
     pub mask: u32,
 }
 
-/// SHIM (replaced by the encoder-speed branch).
+/// Buffers and tables that [`Pipeline::encode_with`] reuses from one chunk to the next:
+/// the intermediate buffer between filters and the deflate encoder's match-finder tables.
+/// Each call resets what it uses, so one scratch serves any pipeline and chunk size.
 #[derive(Default)]
-pub struct EncodeScratch {}
+pub struct EncodeScratch {
+    /// The buffer a filter writes into when the chunk is in the caller's `out`.
+    buf: Vec<u8>,
+    deflate: deflate::Scratch,
+}
 
 impl Pipeline {
-    /// SHIM.
-    pub fn encode_with(
-        &self,
-        raw: &[u8],
-        element_size: usize,
-        _scratch: &mut EncodeScratch,
-        _out: Vec<u8>,
-    ) -> EncodedChunk {
-        self.encode(raw, element_size)
-    }
-
     /// True when there is no filter.
     pub fn is_empty(&self) -> bool {
         self.filters.is_empty()
@@ -132,38 +129,66 @@ impl Pipeline {
 
     /// Runs the pipeline over one raw chunk.
     pub fn encode(&self, raw: &[u8], element_size: usize) -> EncodedChunk {
-        let mut cur: Vec<u8> = raw.to_vec();
+        self.encode_with(raw, element_size, &mut EncodeScratch::default(), Vec::new())
+    }
+
+    /// Runs the pipeline over one raw chunk, with the buffers and tables of `scratch`;
+    /// `out` (any length, contents ignored) is a recycled buffer that becomes, or is
+    /// swapped with a scratch buffer to become, the returned bytes. A caller that passes
+    /// each returned `bytes` back in as the next `out` allocates nothing in steady state.
+    /// The output is the same as [`encode`](Self::encode)'s.
+    pub fn encode_with(
+        &self,
+        raw: &[u8],
+        element_size: usize,
+        scratch: &mut EncodeScratch,
+        mut out: Vec<u8>,
+    ) -> EncodedChunk {
+        // The chunk is in `raw` until a filter changes it, then in `out`; a filter that
+        // transforms writes into `next`, which is then swapped with `out`.
+        let mut next = core::mem::take(&mut scratch.buf);
+        let mut in_raw = true;
         let mut mask = 0u32;
         for (i, f) in self.filters.iter().enumerate() {
+            let cur: &[u8] = if in_raw { raw } else { &out };
+            let len = cur.len();
             match *f {
-                Filter::Shuffle => cur = shuffle::shuffle(&cur, element_size),
+                Filter::Shuffle => {
+                    if shuffle::is_identity(len, element_size) {
+                        continue;
+                    }
+                    shuffle::shuffle_into(cur, element_size, &mut next);
+                }
                 Filter::Fletcher32 => {
-                    let sum = fletcher32(&cur);
-                    cur.extend_from_slice(&sum.to_le_bytes());
-                }
-                Filter::Deflate(level) => match deflate(&cur, level) {
-                    Some(out) if out.len() < cur.len() => cur = out,
-                    _ => mask |= 1 << i,
-                },
-                Filter::BitshuffleLz4 => {
-                    let out = bitshuffle::compress(&cur, element_size);
-                    if out.len() < cur.len() {
-                        cur = out;
-                    } else {
-                        mask |= 1 << i;
+                    let sum = fletcher32(cur);
+                    if in_raw {
+                        out.clear();
+                        out.extend_from_slice(raw);
+                        in_raw = false;
                     }
+                    out.extend_from_slice(&sum.to_le_bytes());
+                    continue;
                 }
-                Filter::Lz4 => {
-                    let out = lz4::compress(&cur);
-                    if out.len() < cur.len() {
-                        cur = out;
-                    } else {
-                        mask |= 1 << i;
-                    }
+                Filter::Deflate(level) => {
+                    deflate::compress_zlib_into(cur, level, &mut scratch.deflate, &mut next)
                 }
+                Filter::BitshuffleLz4 => bitshuffle::compress_into(cur, element_size, &mut next),
+                Filter::Lz4 => lz4::compress_into(cur, &mut next),
             }
+            // an optional filter that does not shrink the chunk is skipped (shuffle never does)
+            if *f != Filter::Shuffle && next.len() >= len {
+                mask |= 1 << i;
+                continue;
+            }
+            core::mem::swap(&mut out, &mut next);
+            in_raw = false;
         }
-        EncodedChunk { bytes: cur, mask }
+        if in_raw {
+            out.clear();
+            out.extend_from_slice(raw);
+        }
+        scratch.buf = next;
+        EncodedChunk { bytes: out, mask }
     }
 
     /// Undoes the pipeline for a stored chunk; `raw_len` is the chunk's raw size.
@@ -242,6 +267,13 @@ fn decode_ids(
     Ok(cur)
 }
 
+/// Sets `v` to `n` bytes that are about to be overwritten: it keeps the bytes it holds and
+/// zero-fills only beyond them, so that a reused buffer is not refilled.
+fn overwrite_len(v: &mut Vec<u8>, n: usize) {
+    v.truncate(n);
+    v.resize(n, 0);
+}
+
 /// Encodes many chunks on up to `threads` threads; results are in input order.
 #[cfg(feature = "std")]
 pub fn encode_many(
@@ -251,9 +283,10 @@ pub fn encode_many(
     threads: usize,
 ) -> Vec<EncodedChunk> {
     if threads <= 1 || chunks.len() <= 1 {
+        let mut scratch = EncodeScratch::default();
         return chunks
             .iter()
-            .map(|c| pipeline.encode(c, element_size))
+            .map(|c| pipeline.encode_with(c, element_size, &mut scratch, Vec::new()))
             .collect();
     }
     let mut out: Vec<Option<EncodedChunk>> = (0..chunks.len()).map(|_| None).collect();
@@ -261,8 +294,9 @@ pub fn encode_many(
     std::thread::scope(|s| {
         for (ins, outs) in chunks.chunks(per).zip(out.chunks_mut(per)) {
             s.spawn(move || {
+                let mut scratch = EncodeScratch::default();
                 for (c, o) in ins.iter().zip(outs) {
-                    *o = Some(pipeline.encode(c, element_size));
+                    *o = Some(pipeline.encode_with(c, element_size, &mut scratch, Vec::new()));
                 }
             });
         }

@@ -22,12 +22,11 @@ pub struct BitWriter {
 }
 
 impl BitWriter {
-    /// A writer appending to `out`.
-    pub fn new(out: Vec<u8>) -> Self {
-        let pos = out.len();
+    /// A writer filling `out` from its start; its contents are overwritten.
+    pub fn reuse(out: Vec<u8>) -> Self {
         BitWriter {
             out,
-            pos,
+            pos: 0,
             buf: 0,
             n: 0,
         }
@@ -37,8 +36,20 @@ impl BitWriter {
     pub fn reserve(&mut self, bytes: usize) {
         let need = self.pos + bytes + 8;
         if self.out.len() < need {
-            self.out.resize(need.max(self.out.len() * 2), 0);
+            self.grow(need);
         }
+    }
+
+    /// Lengthens the vector to at least `need` bytes: by a quarter at least, within the
+    /// allocation when it is large enough (the new bytes are zeroed once, then reused).
+    #[cold]
+    fn grow(&mut self, need: usize) {
+        let len = self.out.len();
+        let mut to = need.max(len + len / 4).max(4096);
+        if need <= self.out.capacity() {
+            to = to.min(self.out.capacity());
+        }
+        self.out.resize(to, 0);
     }
 
     /// Writes the low `count` bits of `bits` (count ≤ [`MAX_PUT`], higher bits zero).
@@ -91,7 +102,8 @@ mod tests {
 
     #[test]
     fn fields_pack_from_the_low_bit_up() {
-        let mut w = BitWriter::new(alloc::vec![0xAA]);
+        let mut w = BitWriter::reuse(alloc::vec![1, 2, 3]);
+        w.put_bytes(&[0xAA]);
         w.put(1, 1); // bit 0
         w.put(0b10, 2); // bits 1-2
         w.put(0x1f, 5); // bits 3-7

@@ -26,10 +26,12 @@ pub struct Block {
 }
 
 impl Block {
-    /// An empty block with room for `cap` symbols.
-    pub fn new(cap: usize) -> Self {
+    /// An empty block reusing the allocation of `syms`, with room for `cap` symbols.
+    pub fn reuse(mut syms: Vec<u32>, cap: usize) -> Self {
+        syms.clear();
+        syms.reserve(cap);
         Block {
-            syms: Vec::with_capacity(cap),
+            syms,
             lit_freq: [0; NUM_LITLEN],
             dist_freq: [0; NUM_DIST],
         }

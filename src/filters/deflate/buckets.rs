@@ -24,6 +24,16 @@ impl<const WAYS: usize> Buckets<WAYS> {
         }
     }
 
+    /// log2 of the number of buckets.
+    pub fn bits(&self) -> u32 {
+        32 - self.shift
+    }
+
+    /// Empties the table.
+    pub fn reset(&mut self) {
+        self.table.fill([0; WAYS]);
+    }
+
     #[inline(always)]
     fn slot(&self, x: u32) -> usize {
         ((x & 0x00ff_ffff).wrapping_mul(0x9e37_79b1) >> self.shift) as usize

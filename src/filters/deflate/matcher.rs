@@ -65,6 +65,12 @@ impl Matcher {
         }
     }
 
+    /// Empties the tables.
+    pub fn reset(&mut self) {
+        self.head.fill(0);
+        self.prev.fill(0);
+    }
+
     /// Enters position `p` (`p + 4 ≤ data.len()`) and returns the chain it starts from:
     /// the tag of the previous position with the same hash.
     #[inline(always)]

@@ -72,13 +72,54 @@ pub fn zlib_header(level: u8) -> [u8; 2] {
     [cmf, flg]
 }
 
+/// The match-finder tables and the symbol buffer of the encoder, kept between calls
+/// (each call resets them) so that compressing chunk after chunk allocates them once.
+#[derive(Default)]
+pub struct Scratch {
+    buckets: Option<Buckets<2>>,
+    matcher: Option<Matcher>,
+    syms: Vec<u32>,
+}
+
+impl Scratch {
+    /// Empty bucket tables of 2^`bits` buckets.
+    fn buckets(&mut self, bits: u32) -> &mut Buckets<2> {
+        match &mut self.buckets {
+            Some(b) if b.bits() == bits => b.reset(),
+            b => *b = Some(Buckets::new(bits)),
+        }
+        self.buckets.as_mut().expect("just set")
+    }
+
+    /// Empty hash chains.
+    fn matcher(&mut self) -> &mut Matcher {
+        match &mut self.matcher {
+            Some(m) => m.reset(),
+            m => *m = Some(Matcher::new()),
+        }
+        self.matcher.as_mut().expect("just set")
+    }
+}
+
 /// Compresses `data` into a zlib stream at `level` 0–9 (higher is treated as 9): level 0
 /// stores the bytes, 1–3 parse greedily, 4–9 lazily with ever deeper searches.
 pub fn compress_zlib(data: &[u8], level: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    compress_zlib_into(data, level, &mut Scratch::default(), &mut out);
+    out
+}
+
+/// [`compress_zlib`] into `out`, whose contents are replaced (its allocation is reused),
+/// with the tables of `scratch`.
+pub fn compress_zlib_into(data: &[u8], level: u8, scratch: &mut Scratch, out: &mut Vec<u8>) {
     let level = level.min(9);
-    let mut out = Vec::with_capacity(data.len() / 2 + 64);
-    out.extend_from_slice(&zlib_header(level));
-    let mut w = BitWriter::new(out);
+    let want = data.len() / 2 + 64;
+    if out.capacity() < want {
+        out.clear();
+        out.reserve(want);
+    }
+    let mut w = BitWriter::reuse(core::mem::take(out));
+    w.put_bytes(&zlib_header(level));
     if level == 0 {
         write_stored(&mut w, data, true);
     } else {
@@ -86,7 +127,7 @@ pub fn compress_zlib(data: &[u8], level: u8) -> Vec<u8> {
         let mut enc = Encoder {
             data,
             w,
-            block: Block::new(prm.block_syms + 16),
+            block: Block::reuse(core::mem::take(&mut scratch.syms), prm.block_syms + 16),
             block_start: 0,
             max_dist3: prm.max_dist3,
             costs: Costs::fixed(),
@@ -97,21 +138,21 @@ pub fn compress_zlib(data: &[u8], level: u8) -> Vec<u8> {
             let seg = &data[base..data.len().min(base + MAX_SEGMENT)];
             match prm.finder {
                 Finder::Buckets2(bits) => {
-                    parse::greedy_buckets(&mut enc, &mut Buckets::<2>::new(bits), seg, base, &prm)
+                    parse::greedy_buckets(&mut enc, scratch.buckets(bits), seg, base, &prm)
                 }
                 Finder::Chains if prm.lazy_len > 0 => {
-                    parse::lazy(&mut enc, &mut Matcher::new(), seg, base, &prm)
+                    parse::lazy(&mut enc, scratch.matcher(), seg, base, &prm)
                 }
-                Finder::Chains => parse::greedy(&mut enc, &mut Matcher::new(), seg, base, &prm),
+                Finder::Chains => parse::greedy(&mut enc, scratch.matcher(), seg, base, &prm),
             }
             base += seg.len();
         }
         enc.end_block(data.len(), true);
         w = enc.w;
+        scratch.syms = enc.block.syms;
     }
-    let mut out = w.finish();
+    *out = w.finish();
     out.extend_from_slice(&adler32(data).to_be_bytes());
-    out
 }
 
 impl Encoder<'_> {
@@ -127,4 +168,4 @@ impl Encoder<'_> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
