@@ -271,6 +271,15 @@ fn kill_record_at_random_instants() {
             false,
             &["--lz4", "--fletcher32", "--threads", "2"],
         ),
+        // the encoding pool: chunks written while later ones encode
+        (
+            "f64x64-c1-e4-deflate-t2",
+            &[64, 64],
+            1,
+            4,
+            false,
+            &["--deflate", "4", "--shuffle", "--threads", "2"],
+        ),
     ];
     for (tag, frame, c, e, power, extra) in configs {
         record_config(
