@@ -68,6 +68,47 @@ impl BitWriter {
         self.n &= 7;
     }
 
+    /// Writes each `(bits, count)` of `fields` as [`put`](Self::put) would, with the
+    /// room for all of them reserved once, the pending bits kept in registers, and two
+    /// fields joined into one store whenever they fit together.
+    #[inline(always)]
+    pub fn put_fields<I: ExactSizeIterator<Item = (u64, u32)>>(&mut self, mut fields: I) {
+        // each field completes at most MAX_PUT / 8 + 1 = 7 bytes
+        self.reserve(fields.len() * 7);
+        let (mut buf, mut n, mut pos) = (self.buf, self.n, self.pos);
+        let out = &mut self.out[..];
+        let mut put = |bits: u64, count: u32| {
+            buf |= bits << n;
+            n += count;
+            out[pos..pos + 8].copy_from_slice(&buf.to_le_bytes());
+            pos += (n >> 3) as usize;
+            buf >>= n & !7;
+            n &= 7;
+        };
+        // three at a time while they fit in one store (almost always: literals, the most
+        // common fields, take 15 bits at most)
+        while fields.len() >= 3 {
+            let (b0, c0) = fields.next().expect("three left");
+            let (b1, c1) = fields.next().expect("three left");
+            let (b2, c2) = fields.next().expect("three left");
+            debug_assert!(c0 <= MAX_PUT && b0 >> c0 == 0);
+            debug_assert!(c1 <= MAX_PUT && b1 >> c1 == 0);
+            debug_assert!(c2 <= MAX_PUT && b2 >> c2 == 0);
+            if c0 + c1 + c2 <= MAX_PUT {
+                put(b0 | b1 << c0 | b2 << (c0 + c1), c0 + c1 + c2);
+            } else {
+                put(b0, c0);
+                put(b1, c1);
+                put(b2, c2);
+            }
+        }
+        for (b, c) in fields {
+            debug_assert!(c <= MAX_PUT && b >> c == 0);
+            put(b, c);
+        }
+        (self.buf, self.n, self.pos) = (buf, n, pos);
+    }
+
     /// Bits written so far, pending ones included.
     pub fn bit_len(&self) -> u64 {
         self.pos as u64 * 8 + u64::from(self.n)
@@ -116,5 +157,36 @@ mod tests {
             w.finish(),
             [0xAA, 0xFD, 0xDE, 0xBC, 0xFA, 0xFF, 0xFF, 0xFF, 0x0F]
         );
+    }
+
+    #[test]
+    fn put_fields_writes_what_put_writes() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let fields: alloc::vec::Vec<(u64, u32)> = (0..1000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // mostly short fields, some up to MAX_PUT bits
+                let count = if x % 5 == 0 {
+                    (x >> 8) as u32 % (super::MAX_PUT + 1)
+                } else {
+                    (x >> 8) as u32 % 16
+                };
+                ((x >> 12) & ((1u64 << count) - 1), count)
+            })
+            .collect();
+        for len in [0, 1, 2, 3, 4, 5, 999, 1000] {
+            let mut a = BitWriter::reuse(alloc::vec![7; 3]);
+            let mut b = BitWriter::reuse(alloc::vec::Vec::new());
+            a.put(5, 3);
+            b.put(5, 3);
+            for &(bits, count) in &fields[..len] {
+                a.put(bits, count);
+            }
+            b.put_fields(fields[..len].iter().copied());
+            assert_eq!(a.bit_len(), b.bit_len());
+            assert_eq!(a.finish(), b.finish(), "{len}");
+        }
     }
 }

@@ -11,11 +11,16 @@ use alloc::vec::Vec;
 const CL_ORDER: [usize; 19] = [
     16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
 ];
+/// The distance symbol a literal carries in [`Block::syms`]: no code, no extra bits.
+const NO_DIST: usize = 30;
+
 /// Extra bits of the code-length symbols 16, 17 and 18.
 const CL_EXTRA: [u8; 19] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7];
 
-/// The symbols of the block being built. A symbol is a literal byte (below 256) or a
-/// match `length << 16 | distance` (length ≥ 3, so always ≥ 256).
+/// The symbols of the block being built, each packed in a `u32` ready for the writer,
+/// from the low bit: a literal byte, or 256 + the match length - 3 (9 bits); the distance
+/// symbol (5 bits; [`NO_DIST`] for a literal); the value of the distance's extra bits
+/// (13 bits).
 pub struct Block {
     /// Literals and matches in stream order.
     pub syms: Vec<u32>,
@@ -40,7 +45,7 @@ impl Block {
     /// Appends a literal byte.
     #[inline(always)]
     pub fn literal(&mut self, b: u8) {
-        self.syms.push(u32::from(b));
+        self.syms.push(u32::from(b) | (NO_DIST as u32) << 9);
         self.lit_freq[b as usize] += 1;
     }
 
@@ -48,9 +53,15 @@ impl Block {
     #[inline(always)]
     pub fn matched(&mut self, len: usize, dist: usize) {
         debug_assert!((MIN_MATCH..=MAX_MATCH).contains(&len) && (1..=WINDOW).contains(&dist));
-        self.syms.push(((len as u32) << 16) | dist as u32);
-        self.lit_freq[257 + LEN_INDEX[len] as usize] += 1;
-        self.dist_freq[dist_symbol(dist as u32)] += 1;
+        let li = LEN_INDEX[len] as usize;
+        let dc = dist_symbol(dist as u32);
+        self.syms.push(
+            (256 + len - MIN_MATCH) as u32
+                | (dc as u32) << 9
+                | (dist as u32 - u32::from(DIST_BASE[dc & 31])) << 14,
+        );
+        self.lit_freq[257 + li] += 1;
+        self.dist_freq[dc] += 1;
     }
 
     /// Empties the block.
@@ -319,52 +330,57 @@ pub fn write_stored(w: &mut BitWriter, raw: &[u8], last: bool) {
     }
 }
 
+/// What one entry of a write table sends: `bits` (a code, bit-reversed, with the value
+/// of its extra bits above it, if known), then `extra` more bits for a distance's extra
+/// value; `total` counts both.
+#[derive(Clone, Copy, Default)]
+struct Entry {
+    bits: u32,
+    len: u32,
+    total: u32,
+}
+
 fn write_symbols(w: &mut BitWriter, syms: &[u32], lit: &Code<288>, dist: &Code<32>) {
-    // (code, bit count) of each literal, and of each length with its extra bits joined
-    let lit_bits: [(u32, u32); 256] =
-        core::array::from_fn(|b| (u32::from(lit.codes[b]), u32::from(lit.lens[b])));
-    let mut len_bits = [(0u32, 0u32); 512];
-    for (len, e) in len_bits
-        .iter_mut()
-        .enumerate()
-        .take(MAX_MATCH + 1)
-        .skip(MIN_MATCH)
-    {
-        let i = LEN_INDEX[len] as usize;
-        let sym = 257 + i;
-        let l = u32::from(lit.lens[sym]);
-        e.0 = u32::from(lit.codes[sym]) | (len as u32 - u32::from(LEN_BASE[i])) << l;
-        e.1 = l + u32::from(LEN_EXTRA[i]);
-    }
-    let dist_bits: [(u32, u32, u32); 32] = core::array::from_fn(|c| {
-        if c < NUM_DIST {
-            (
-                u32::from(dist.codes[c]),
-                u32::from(dist.lens[c]),
-                u32::from(DIST_BASE[c]),
-            )
+    // literals, then match lengths 3..=258 with their extra bits joined
+    let lit_tab: [Entry; 512] = core::array::from_fn(|s| {
+        if s < 256 {
+            let len = u32::from(lit.lens[s]);
+            Entry {
+                bits: u32::from(lit.codes[s]),
+                len,
+                total: len,
+            }
         } else {
-            (0, 0, 0)
+            let mlen = (s - 256 + MIN_MATCH).min(MAX_MATCH);
+            let i = LEN_INDEX[mlen] as usize;
+            let len = u32::from(lit.lens[257 + i]);
+            Entry {
+                bits: u32::from(lit.codes[257 + i]) | (mlen as u32 - u32::from(LEN_BASE[i])) << len,
+                len,
+                total: len + u32::from(LEN_EXTRA[i]),
+            }
         }
     });
-    // at most 15 + 5 + 15 + 13 bits a symbol
-    w.reserve(syms.len() * 6 + 16);
-    for &s in syms {
-        if s < 256 {
-            let (code, n) = lit_bits[s as usize & 255];
-            w.put(u64::from(code), n);
+    // distance symbols 30 and 31 (a literal's NO_DIST) send nothing
+    let dist_tab: [Entry; 32] = core::array::from_fn(|c| {
+        if c < NUM_DIST {
+            let len = u32::from(dist.lens[c]);
+            Entry {
+                bits: u32::from(dist.codes[c]),
+                len,
+                total: len + u32::from(DIST_EXTRA[c]),
+            }
         } else {
-            let (lbits, ln) = len_bits[(s >> 16) as usize & 511];
-            let d = s & 0xffff;
-            let c = dist_symbol(d);
-            let (dcode, dl, base) = dist_bits[c & 31];
-            let dbits = u64::from(dcode) | u64::from(d - base) << dl;
-            w.put(
-                u64::from(lbits) | dbits << ln,
-                ln + dl + u32::from(DIST_EXTRA[c & 31]),
-            );
+            Entry::default()
         }
-    }
+    });
+    // at most 15 + 5 + 15 + 13 = 48 bits a symbol
+    w.put_fields(syms.iter().map(|&s| {
+        let l = lit_tab[s as usize & 511];
+        let d = dist_tab[(s >> 9) as usize & 31];
+        let dbits = u64::from(d.bits) | u64::from(s >> 14) << d.len;
+        (u64::from(l.bits) | dbits << l.total, l.total + d.total)
+    }));
     w.put(
         u64::from(lit.codes[END_OF_BLOCK]),
         u32::from(lit.lens[END_OF_BLOCK]),

@@ -206,3 +206,66 @@ mod prop {
         }
     }
 }
+
+/// Timings of the parts of level 1 on a W4 frame (best of many runs):
+/// `cargo test --release --lib bench_level1 -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_level1() {
+    extern crate std;
+    use super::{params, parse, write_block, BitWriter, Block, Costs, Encoder, Scratch};
+    use std::time::Instant;
+    let data = w4_frame(3);
+    let mut prm = params::params(1);
+    let mut scratch = Scratch::default();
+    let best = |f: &mut dyn FnMut()| {
+        (0..40)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::MAX, f64::min)
+    };
+    // the parse alone, into one block of every symbol
+    prm.block_syms = usize::MAX;
+    let mut block = None;
+    let t_parse = best(&mut || {
+        let mut enc = Encoder {
+            data: &data,
+            w: BitWriter::reuse(Vec::new()),
+            block: Block::reuse(core::mem::take(&mut scratch.syms), 1 << 23),
+            block_start: 0,
+            max_dist3: prm.max_dist3,
+            costs: Costs::fixed(),
+        };
+        parse::greedy_buckets(&mut enc, scratch.buckets(16), &data, 0, &prm);
+        block = Some(enc.block);
+    });
+    let block = block.expect("parsed");
+    std::println!(
+        "literals {}",
+        block.syms.iter().filter(|&&s| s & 511 < 256).count()
+    );
+    let mut out = Vec::new();
+    let t_write = best(&mut || {
+        let mut w = BitWriter::reuse(core::mem::take(&mut out));
+        write_block(&mut w, &block, &data, true);
+        out = w.finish();
+    });
+    let mut z = Vec::new();
+    let t_all = best(&mut || super::compress_zlib_into(&data, 1, &mut scratch, &mut z));
+    let t_adler = best(&mut || {
+        core::hint::black_box(super::adler32(&data));
+    });
+    std::println!(
+        "W4 frame 3, {} symbols ({} literals): parse {:.2} ms, write {:.2} ms, adler32 {:.2} ms, level 1 {:.2} ms ({:.0} MB/s)",
+        block.syms.len(),
+        block.syms.iter().filter(|&&s| s & 511 < 256).count(),
+        t_parse * 1e3,
+        t_write * 1e3,
+        t_adler * 1e3,
+        t_all * 1e3,
+        data.len() as f64 / 1e6 / t_all
+    );
+}
