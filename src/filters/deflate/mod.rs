@@ -96,8 +96,8 @@ pub fn compress_zlib(data: &[u8], level: u8) -> Vec<u8> {
         while base < data.len() {
             let seg = &data[base..data.len().min(base + MAX_SEGMENT)];
             match prm.finder {
-                Finder::Buckets2(bits) => {
-                    parse::greedy_buckets(&mut enc, &mut Buckets::<2>::new(bits), seg, base, &prm)
+                Finder::Buckets(bits) => {
+                    parse::greedy_buckets(&mut enc, &mut Buckets::new(bits), seg, base, &prm)
                 }
                 Finder::Chains if prm.lazy_len > 0 => {
                     parse::lazy(&mut enc, &mut Matcher::new(), seg, base, &prm)
