@@ -76,14 +76,14 @@ pub fn zlib_header(level: u8) -> [u8; 2] {
 /// (each call resets them) so that compressing chunk after chunk allocates them once.
 #[derive(Default)]
 pub struct Scratch {
-    buckets: Option<Buckets<2>>,
+    buckets: Option<Buckets>,
     matcher: Option<Matcher>,
     syms: Vec<u32>,
 }
 
 impl Scratch {
-    /// Empty bucket tables of 2^`bits` buckets.
-    fn buckets(&mut self, bits: u32) -> &mut Buckets<2> {
+    /// An empty hash table of 2^`bits` slots.
+    fn buckets(&mut self, bits: u32) -> &mut Buckets {
         match &mut self.buckets {
             Some(b) if b.bits() == bits => b.reset(),
             b => *b = Some(Buckets::new(bits)),
@@ -137,7 +137,7 @@ pub fn compress_zlib_into(data: &[u8], level: u8, scratch: &mut Scratch, out: &m
         while base < data.len() {
             let seg = &data[base..data.len().min(base + MAX_SEGMENT)];
             match prm.finder {
-                Finder::Buckets2(bits) => {
+                Finder::Buckets(bits) => {
                     parse::greedy_buckets(&mut enc, scratch.buckets(bits), seg, base, &prm)
                 }
                 Finder::Chains if prm.lazy_len > 0 => {

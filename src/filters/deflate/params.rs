@@ -4,9 +4,9 @@
 /// Which match finder a level uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Finder {
-    /// Buckets of 2 positions per hash of 3 bytes, 2^bits buckets, greedy parsing
-    /// (`buckets.rs`): the fastest, and it finds the near 3-byte matches numeric data needs.
-    Buckets2(u32),
+    /// The most recent position of each hash of 3 bytes in 2^bits slots, greedy parsing
+    /// (`buckets.rs`): the fastest, and it finds the 3-byte matches numeric data needs.
+    Buckets(u32),
     /// Hash chains (`matcher.rs`), searched `max_chain` deep; greedy or lazy parsing.
     Chains,
 }
@@ -45,7 +45,7 @@ pub fn params(level: u8) -> Params {
     };
     use Finder::*;
     match level {
-        0 | 1 => p(Buckets2(16), 2, 258, 0, 16),
+        0 | 1 => p(Buckets(17), 1, 258, 0, 16),
         2 => p(Chains, 4, 16, 0, 16),
         3 => p(Chains, 8, 32, 0, 32),
         4 => p(Chains, 16, 32, 8, 258),

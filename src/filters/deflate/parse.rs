@@ -1,7 +1,7 @@
 //! Parsing the input into literals and matches: greedy (take the longest match found at
 //! each position) or lazy (first check whether the next position starts a longer one).
 
-use super::buckets::{best_match, candidates, Buckets};
+use super::buckets::{best_match, candidate, Buckets};
 use super::matcher::load32;
 use super::matcher::Matcher;
 use super::params::Params;
@@ -73,37 +73,28 @@ fn find(
 }
 
 /// Greedy parsing of `seg` (which starts at `base` in the encoder's input) with the
-/// bucket match finder. The loop is software-pipelined: while deciding position `p` it
-/// already looks up and compares the candidates of `p + 1` (the next position whenever
+/// one-entry hash table. The loop is software-pipelined: while deciding position `p` it
+/// already looks up and compares the candidate of `p + 1` (the next position whenever
 /// `p` becomes a literal), so that those memory accesses overlap with the work on `p`.
-pub fn greedy_buckets<const WAYS: usize>(
-    enc: &mut Encoder,
-    m: &mut Buckets<WAYS>,
-    seg: &[u8],
-    base: usize,
-    prm: &Params,
-) {
+pub fn greedy_buckets(enc: &mut Encoder, m: &mut Buckets, seg: &[u8], base: usize, prm: &Params) {
     let n = seg.len();
     let mut p = 0;
     if n >= 5 {
         let mut x = load32(seg, 0);
-        let (mut i, mut b) = m.lookup(x);
-        let mut cand = candidates(&b, seg, 0, x);
+        let mut i = m.slot(x);
+        let mut cand = candidate(m.get(i), seg, 0, x);
         while p + 5 <= n {
             if enc.block.syms.len() >= prm.block_syms {
                 enc.end_block(base + p, false);
             }
             // the next position, assuming this one ends up a literal
             let x1 = load32(seg, p + 1);
-            let (i1, mut b1) = m.lookup(x1);
-            let now = m.push_into(i, &b, p);
-            if i1 == i {
-                b1 = now;
-            }
-            let cand1 = candidates(&b1, seg, p + 1, x1);
+            let i1 = m.slot(x1);
+            m.set(i, p);
+            let cand1 = candidate(m.get(i1), seg, p + 1, x1);
 
             let max_len = (n - p).min(MAX_MATCH);
-            let (len, dist) = best_match(cand, &b, seg, p, x, max_len, enc.max_dist3);
+            let (len, dist) = best_match(cand, seg, p, max_len, enc.max_dist3);
             if len >= MIN_MATCH && enc.worth(len, dist, x) {
                 enc.block.matched(len, dist);
                 if len <= prm.max_insert {
@@ -117,12 +108,12 @@ pub fn greedy_buckets<const WAYS: usize>(
                     break;
                 }
                 x = load32(seg, p);
-                (i, b) = m.lookup(x);
-                cand = candidates(&b, seg, p, x);
+                i = m.slot(x);
+                cand = candidate(m.get(i), seg, p, x);
             } else {
                 enc.block.literal(seg[p]);
                 p += 1;
-                (x, i, b, cand) = (x1, i1, b1, cand1);
+                (x, i, cand) = (x1, i1, cand1);
             }
         }
     }
