@@ -59,6 +59,7 @@ fn combos() -> Vec<(&'static str, Vec<Filter>)> {
         ("shuffle_lz4_fletcher", vec![Shuffle, Lz4, Fletcher32]),
         ("bitshuffle_fletcher", vec![BitshuffleLz4, Fletcher32]),
         ("deflate0", vec![Deflate(0)]),
+        ("fletcher_deflate5", vec![Fletcher32, Deflate(5)]),
     ]
 }
 

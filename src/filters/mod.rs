@@ -235,6 +235,14 @@ fn decode_ids(
         if mask & (1 << i) != 0 {
             continue;
         }
+        // what filter i produced when writing: the raw chunk, plus the 4-byte sum of
+        // each fletcher32 applied before it
+        let sums = filters[..i]
+            .iter()
+            .enumerate()
+            .filter(|&(j, (_, g))| mask & (1 << j) == 0 && *g == Filter::Fletcher32)
+            .count();
+        let produced = raw_len.saturating_add(4 * sums);
         cur = match *f {
             Filter::Shuffle => shuffle::unshuffle(&cur, element_size),
             Filter::Fletcher32 => {
@@ -251,10 +259,10 @@ fn decode_ids(
                 }
                 data.to_vec()
             }
-            Filter::Deflate(_) => inflate(&cur, raw_len)?,
-            Filter::Lz4 => lz4::decompress(&cur, raw_len.saturating_mul(2).max(1 << 20))?,
+            Filter::Deflate(_) => inflate(&cur, produced)?,
+            Filter::Lz4 => lz4::decompress(&cur, produced.saturating_mul(2).max(1 << 20))?,
             Filter::BitshuffleLz4 => {
-                bitshuffle::decompress(&cur, element_size, raw_len.saturating_mul(2).max(1 << 20))?
+                bitshuffle::decompress(&cur, element_size, produced.saturating_mul(2).max(1 << 20))?
             }
         };
     }
@@ -336,6 +344,9 @@ mod tests {
             .flat_map(|i| ((i / 3) as u16).to_le_bytes())
             .collect();
         let combos: &[&[Filter]] = &[
+            // a checksum under the compressor: inflate yields the chunk plus 4 bytes
+            &[Filter::Fletcher32, Filter::Deflate(6)],
+            &[Filter::Fletcher32, Filter::Shuffle, Filter::Lz4],
             &[Filter::Shuffle],
             &[Filter::Deflate(4)],
             &[Filter::Fletcher32],
