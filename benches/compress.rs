@@ -4,32 +4,19 @@
 //! frames appended to a file with 1 and 2 encoding threads. `cargo bench --bench compress`.
 //!
 //! The side-by-side comparison with libhdf5 is `scripts/side-by-side.sh` (workload W4).
+#[path = "../tests/common/w4.rs"]
+mod w4;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use h5sink::filters::{EncodeScratch, Filter, Pipeline};
 use h5sink::File;
-
-/// Frame `p` of W4 (bench_c.c gen_frame).
-fn gen_frame(p: u32) -> Vec<u16> {
-    let mut out = Vec::with_capacity(2048 * 2048);
-    for y in 0..2048u32 {
-        for x in 0..2048u32 {
-            let idx = (p << 22) | (y << 11) | x;
-            let mut h = idx.wrapping_mul(2_654_435_761);
-            h ^= h >> 16;
-            h = h.wrapping_mul(0x45d_9f3b);
-            h ^= h >> 16;
-            out.push((1000 + ((x + y) >> 2) + 7 * p + (h & 15)) as u16);
-        }
-    }
-    out
-}
 
 fn bytes(frame: &[u16]) -> Vec<u8> {
     frame.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 fn one_chunk(c: &mut Criterion) {
-    let raw = bytes(&gen_frame(3));
+    let raw = bytes(&w4::w4_pixels::<Vec<u16>>(3));
     let mut g = c.benchmark_group("w4_chunk");
     g.sample_size(20);
     g.throughput(Throughput::Bytes(raw.len() as u64));
@@ -57,7 +44,7 @@ fn one_chunk(c: &mut Criterion) {
 
 fn frames_to_file(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let pool: Vec<Vec<u16>> = (0..4).map(gen_frame).collect();
+    let pool: Vec<Vec<u16>> = (0..4).map(w4::w4_pixels).collect();
     let mut g = c.benchmark_group("w4_file");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(16 * 2048 * 2048 * 2));

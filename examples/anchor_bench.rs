@@ -3,6 +3,9 @@
 //! `anchor_bench <W1|W1d|W2|W3|W4|W5> <earliest|latest> <path>`, count in env `N`,
 //! one JSON line on stdout. `scripts/side-by-side.sh` runs it next to libhdf5 (C) and
 //! a plain `write()` in one interleaved run.
+#[path = "../tests/common/w4.rs"]
+mod w4;
+
 use h5sink::File;
 use std::time::Instant;
 
@@ -157,7 +160,7 @@ fn main() -> h5sink::Result<()> {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1);
-            let pool: Vec<Vec<u16>> = (0..8).map(|p| gen_frame(p, 2048, 2048)).collect();
+            let pool: Vec<Vec<u16>> = (0..8).map(w4::w4_pixels).collect();
             let checksum: u64 = pool
                 .iter()
                 .flatten()
@@ -196,20 +199,4 @@ fn main() -> h5sink::Result<()> {
         }
     }
     Ok(())
-}
-
-/// `gen_frame` of bench_c.c: a smooth gradient plus 4 bits of hashed noise.
-fn gen_frame(p: u32, ny: u32, nx: u32) -> Vec<u16> {
-    let mut out = Vec::with_capacity((ny * nx) as usize);
-    for y in 0..ny {
-        for x in 0..nx {
-            let idx = (p << 22) | (y << 11) | x;
-            let mut h = idx.wrapping_mul(2_654_435_761);
-            h ^= h >> 16;
-            h = h.wrapping_mul(0x45d_9f3b);
-            h ^= h >> 16;
-            out.push((1000 + ((x + y) >> 2) + 7 * p + (h & 15)) as u16);
-        }
-    }
-    out
 }

@@ -14,6 +14,9 @@
 //! deflate through `Pipeline::encode_with` from the unshuffled 16-bit elements, recycling
 //! the returned bytes; the input must be a shuffled 16-bit chunk, as the W4 frame is).
 //! `CLOCK=cpu` times the thread's CPU time instead of the wall clock (not for `czlib`).
+#[path = "../tests/common/w4.rs"]
+mod w4;
+
 use std::io::Write;
 use std::time::Instant;
 
@@ -27,7 +30,7 @@ fn main() {
     // CLOCK=cpu times this thread's CPU time: on a busy machine, time spent waiting for
     // a core does not count
     let cpu_clock = env_or("CLOCK", "wall") == "cpu";
-    let mut inputs: Vec<(String, Vec<u8>)> = vec![("W4 frame 3".into(), w4_shuffled(3))];
+    let mut inputs: Vec<(String, Vec<u8>)> = vec![("W4 frame 3".into(), w4::w4_shuffled(3))];
     for path in std::env::args().skip(1) {
         let data = std::fs::read(&path).expect("reading input");
         inputs.push((path, data));
@@ -154,24 +157,4 @@ fn compress(enc: &str, data: &[u8], raw: &[u8], level: u8, mut recycled: Vec<u8>
         "h5sink" => h5sink::filters::deflate(data, level).expect("compressing"),
         other => panic!("unknown encoder {other}"),
     }
-}
-
-/// Frame `p` of the W4 pool (bench_c.c gen_frame), shuffled: low bytes, then high bytes.
-fn w4_shuffled(p: u32) -> Vec<u8> {
-    let n = 2048 * 2048;
-    let mut sh = vec![0u8; 2 * n];
-    for y in 0..2048u32 {
-        for x in 0..2048u32 {
-            let idx = (p << 22) | (y << 11) | x;
-            let mut h = idx.wrapping_mul(2_654_435_761);
-            h ^= h >> 16;
-            h = h.wrapping_mul(0x45d_9f3b);
-            h ^= h >> 16;
-            let v = (1000 + ((x + y) >> 2) + 7 * p + (h & 15)) as u16;
-            let i = (y * 2048 + x) as usize;
-            sh[i] = v as u8;
-            sh[n + i] = (v >> 8) as u8;
-        }
-    }
-    sh
 }

@@ -32,25 +32,6 @@ fn xorshift(n: usize, mut x: u64) -> Vec<u8> {
         .collect()
 }
 
-fn w4_frame(p: u32) -> Vec<u8> {
-    let n = 2048 * 2048;
-    let mut sh = vec![0u8; 2 * n];
-    for y in 0..2048u32 {
-        for x in 0..2048u32 {
-            let idx = (p << 22) | (y << 11) | x;
-            let mut h = idx.wrapping_mul(2_654_435_761);
-            h ^= h >> 16;
-            h = h.wrapping_mul(0x45d_9f3b);
-            h ^= h >> 16;
-            let v = (1000 + ((x + y) >> 2) + 7 * p + (h & 15)) as u16;
-            let i = (y * 2048 + x) as usize;
-            sh[i] = v as u8;
-            sh[n + i] = (v >> 8) as u8;
-        }
-    }
-    sh
-}
-
 #[test]
 fn python_zlib_inflates_every_level() {
     let dir = common::tempdir();
@@ -68,7 +49,7 @@ fn python_zlib_inflates_every_level() {
         ("run", vec![7; 100_000]),
         ("random", xorshift(150_000, 9)),
         ("text", text),
-        ("w4", w4_frame(5)),
+        ("w4", common::w4::w4_shuffled(5)),
     ];
     let mut count = 0;
     for (name, data) in &inputs {

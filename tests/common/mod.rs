@@ -1,10 +1,13 @@
 //! Shared helpers of the integration tests that read h5sink's files back with h5py
 //! and h5dump: element types, a seeded generator, a tiny JSON writer, manifests of
-//! expected file content, and the runners of `tests/py/verify.py` and `h5dump`.
+//! expected file content, and the runners of `tests/py/verify.py` and `h5dump`; `w4`,
+//! the W4 frame generator (also included by the unit tests, examples and benches).
 //!
 //! Python: `$H5SINK_PYTHON`, else `<crate>/.venv/bin/python` (made by
 //! `scripts/setup-test-env.sh`). Tests that need it fail, never skip, without it.
 #![allow(dead_code)]
+
+pub mod w4;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;

@@ -53,25 +53,12 @@ fn text(n: usize) -> Vec<u8> {
     out
 }
 
-/// Frame `p` of the W4 workload (bench_c.c gen_frame), shuffled as the shuffle filter
-/// does: the low bytes, then the high bytes.
+#[path = "../../../tests/common/w4.rs"]
+mod w4;
+
+/// Frame `p` of the W4 workload, shuffled as the shuffle filter does.
 pub fn w4_frame(p: u32) -> Vec<u8> {
-    let n = 2048 * 2048;
-    let mut sh = alloc::vec![0u8; 2 * n];
-    for y in 0..2048u32 {
-        for x in 0..2048u32 {
-            let idx = (p << 22) | (y << 11) | x;
-            let mut h = idx.wrapping_mul(2_654_435_761);
-            h ^= h >> 16;
-            h = h.wrapping_mul(0x45d_9f3b);
-            h ^= h >> 16;
-            let v = (1000 + ((x + y) >> 2) + 7 * p + (h & 15)) as u16;
-            let i = (y * 2048 + x) as usize;
-            sh[i] = v as u8;
-            sh[n + i] = (v >> 8) as u8;
-        }
-    }
-    sh
+    w4::w4_shuffled(p)
 }
 
 fn check_all_levels(data: &[u8]) {
