@@ -2,7 +2,10 @@
 //! pipeline and the deflate writer: every filter and every deflate level must keep
 //! producing exactly the same bytes (and so the same compression ratio).
 
-use super::deflate::{compress_zlib, tests::w4_frame};
+use super::deflate::{
+    compress_zlib,
+    tests::{random, w4_frame},
+};
 use super::{EncodeScratch, Filter, Pipeline};
 use alloc::vec::Vec;
 
@@ -15,21 +18,9 @@ fn fnv(data: &[u8]) -> u64 {
     h ^ data.len() as u64
 }
 
-fn xorshift(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 32) as u8
-        })
-        .collect()
-}
-
 /// Smooth 16-bit-like data with noise, runs, and a random tail: every block kind.
 fn mixed(n: usize) -> Vec<u8> {
-    let r = xorshift(n, 99);
+    let r = random(n, 99);
     let mut out = Vec::with_capacity(n);
     for (i, &ri) in r.iter().enumerate() {
         let b = match (i / 10_000) % 4 {

@@ -11,7 +11,7 @@ fn inflate(z: &[u8]) -> Vec<u8> {
 }
 
 /// xorshift bytes
-fn random(n: usize, seed: u64) -> Vec<u8> {
+pub fn random(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..n)
         .map(|_| {
