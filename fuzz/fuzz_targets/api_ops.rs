@@ -1,8 +1,8 @@
 //! Random sequences of writer operations on a recording in-memory storage, with
 //! simulated crashes checked by the reader.
 //!
-//! Operations: create a group, an extendable frame dataset or a fixed-shape dataset
-//! (any layout, filters, fill value), append frames, write a region, add an attribute,
+//! Operations: create a group, an extendable frame dataset (any filters, encoded on 1 to
+//! 3 threads) or a fixed-shape dataset (any layout, filters, fill value), append frames, write a region, add an attribute,
 //! flush (commit), and crash: the file a `kill -9` after any earlier storage operation
 //! would leave (a prefix of the recorded writes). Every crash state and the finished
 //! file must pass `read::verify`; every object created before the last commit the
@@ -32,6 +32,7 @@ enum Op {
         chunk_frames: u8,
         filters: u8,
         level: u8,
+        threads: u8,
     },
     CreateFixed {
         group: u8,
@@ -374,6 +375,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 chunk_frames,
                 filters,
                 level,
+                threads,
             } => {
                 let g = &m.groups[usize::from(group) % m.groups.len()];
                 let frame = dims(&frame, 3, 6);
@@ -387,7 +389,9 @@ fuzz_target!(|ops: Vec<Op>| {
                     .dataset::<u16>(&path)
                     .frames(&frame)
                     .chunk_frames(u64::from(chunk_frames % 9))
-                    .filters(pipeline(filters, level));
+                    .filters(pipeline(filters, level))
+                    // 2 and 3: the encoding pool of filtered datasets
+                    .threads(usize::from(threads % 3) + 1);
                 if let Ok(h) = b.create() {
                     m.datasets.push(DsM {
                         path,
