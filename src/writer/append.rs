@@ -13,7 +13,7 @@ use super::encode_pool::EncodePool;
 use super::error::{invalid, Error, Result};
 use super::inner::{Inner, Kind, ObjId};
 use super::selection;
-use crate::filters::{EncodeScratch, EncodedChunk, Pipeline};
+use crate::filters::{EncodedChunk, Pipeline};
 use crate::format::btree_v1::{ChunkKey, NodeShape};
 use crate::format::dataspace::UNLIMITED;
 use crate::space::Placement;
@@ -45,9 +45,6 @@ pub(crate) struct AppendState {
     in_pool: VecDeque<(u64, usize)>,
     /// Chunks of the oldest row in the pool already written: (address, size, mask).
     written: Vec<(u64, u32, u32)>,
-    /// Encoding buffers reused from chunk to chunk on the appending thread.
-    encode_scratch: EncodeScratch,
-    spare_out: Vec<u8>,
 }
 
 impl AppendState {
@@ -84,8 +81,6 @@ impl AppendState {
             pool: None,
             in_pool: VecDeque::new(),
             written: Vec::new(),
-            encode_scratch: EncodeScratch::default(),
-            spare_out: Vec::new(),
         }
     }
     /// [`Self::new`] with `threads` encoding threads.
@@ -125,8 +120,6 @@ impl AppendState {
             pool: None,
             in_pool: VecDeque::new(),
             written: Vec::new(),
-            encode_scratch: EncodeScratch::default(),
-            spare_out: Vec::new(),
         }
     }
 }
@@ -302,7 +295,7 @@ impl Inner {
                 } else {
                     let enc = self.encode_here(id, &g, bytes);
                     let w = self.write_encoded(std::slice::from_ref(&enc));
-                    self.append_state(id).expect("append state").spare_out = enc.bytes;
+                    self.spare_out = enc.bytes;
                     w?[0]
                 };
                 self.index_row(id, &g, row, &[chunk], false)?;
@@ -554,17 +547,15 @@ impl Inner {
         Ok(b)
     }
 
-    /// Encodes one chunk on the appending thread, reusing the dataset's buffers.
+    /// Encodes one chunk on the appending thread, reusing the file's encoding buffers.
     fn encode_here(&mut self, id: ObjId, g: &Geometry, raw: &[u8]) -> EncodedChunk {
-        let st = self.append_state(id).expect("append state");
-        let mut scratch = std::mem::take(&mut st.encode_scratch);
-        let out = std::mem::take(&mut st.spare_out);
-        let enc = self
-            .dataset(id)
-            .filters
-            .encode_with(raw, g.elem, &mut scratch, out);
-        self.append_state(id).expect("append state").encode_scratch = scratch;
-        enc
+        let out = std::mem::take(&mut self.spare_out);
+        let filters = &self.objects[id].kind;
+        let Kind::Dataset(d) = filters else {
+            unreachable!("encoding a dataset's chunk")
+        };
+        d.filters
+            .encode_with(raw, g.elem, &mut self.encode_scratch, out)
     }
 
     /// Encodes `images` in the pool (which must have nothing in flight) and returns them

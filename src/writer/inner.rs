@@ -97,6 +97,11 @@ pub(crate) struct Inner {
     superblock_written: bool,
     /// A version 0/1 superblock (a file libhdf5 wrote), patched rather than rewritten.
     pub legacy: Option<super::legacy::LegacySuperblock>,
+    /// Buffers of the filters that run on the appending thread, reused from chunk to
+    /// chunk and shared by every dataset (one chunk is encoded at a time here).
+    pub encode_scratch: crate::filters::EncodeScratch,
+    /// The bytes of the last chunk encoded here, once written: the next one's output.
+    pub spare_out: Vec<u8>,
 }
 
 /// Where the root group's header goes: right after the 48-byte superblock.
@@ -142,6 +147,8 @@ impl Inner {
             gaps: Vec::new(),
             superblock_written: true,
             legacy: None,
+            encode_scratch: crate::filters::EncodeScratch::default(),
+            spare_out: Vec::new(),
         }
     }
 
