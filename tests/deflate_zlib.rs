@@ -4,8 +4,8 @@
 //! follows the stream.
 
 mod common;
-use common::python;
-use std::process::Command;
+use common::python_ok;
+use std::ffi::OsStr;
 
 const CHECK: &str = r#"
 import sys, zlib, pathlib
@@ -65,18 +65,6 @@ fn python_zlib_inflates_every_level() {
             count += 1;
         }
     }
-    let out = Command::new(python())
-        .args(["-c", CHECK])
-        .arg(dir.path())
-        .output()
-        .expect("running python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        count.to_string()
-    );
+    let (stdout, _) = python_ok(&[OsStr::new("-c"), OsStr::new(CHECK), dir.path().as_os_str()]);
+    assert_eq!(stdout.trim(), count.to_string());
 }

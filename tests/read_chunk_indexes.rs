@@ -11,11 +11,10 @@
 use h5sink::read::{self, ChunkIndex, Layout, Structure};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 mod common;
-use common::{dims, hex_or_dash as hex, python};
+use common::{checksum_len, dims, fix_checksum, hex_or_dash as hex, python_ok};
 
 /// h5py's lines for one dataset: the "D" line (shape, type, data) and the "C"
 /// line (its chunks as `H5Dchunk_iter` lists them), each without the first three
@@ -36,18 +35,9 @@ fn fixtures() -> &'static (PathBuf, Manifest) {
         let dir = common::tempdir();
         let path = dir.keep();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/chunk_indexes.py");
-        let out = Command::new(python())
-            .arg(&script)
-            .arg(&path)
-            .output()
-            .expect("running python");
-        assert!(
-            out.status.success(),
-            "python failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (stdout, _) = python_ok(&[&script, &path]);
         let mut m = Manifest::new();
-        for line in String::from_utf8(out.stdout).unwrap().lines() {
+        for line in stdout.lines() {
             let mut it = line.splitn(4, ' ');
             let kind = it.next().unwrap();
             let file = it.next().unwrap().to_string();
@@ -286,25 +276,6 @@ fn check_and_ls_accept_every_index() {
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains("\"chunk_index\": \"v2 B-tree\""), "{out}");
     }
-}
-
-/// Recomputes the lookup3 checksum of the block at `at` whose checksum follows
-/// `covered` bytes.
-fn fix_checksum(b: &mut [u8], at: usize, covered: usize) {
-    let sum = h5sink::encode::hashlittle(&b[at..at + covered], 0);
-    b[at + covered..at + covered + 4].copy_from_slice(&sum.to_le_bytes());
-}
-
-/// The bytes a block's checksum covers: the first length whose lookup3 equals the
-/// 4 bytes after it (nodes and blocks do not store their length).
-fn checksum_len(b: &[u8], at: usize) -> usize {
-    (6..4096)
-        .find(|&n| {
-            at + n + 4 <= b.len()
-                && h5sink::encode::hashlittle(&b[at..at + n], 0)
-                    == u32::from_le_bytes(b[at + n..at + n + 4].try_into().unwrap())
-        })
-        .expect("a checksum")
 }
 
 /// Every checksummed index block of `b` (signature at its start): (start, bytes

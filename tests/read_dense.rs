@@ -13,11 +13,10 @@
 use h5sink::read::{self, DenseKind, LinkTarget, Structure};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 mod common;
-use common::python;
+use common::{checksum_len, fix_checksum, python_ok};
 
 const FILES: [&str; 8] = [
     "links9.h5",
@@ -68,18 +67,9 @@ fn fixtures() -> &'static (PathBuf, BTreeMap<String, Want>) {
     F.get_or_init(|| {
         let path = common::tempdir().keep();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/dense.py");
-        let out = Command::new(python())
-            .arg(&script)
-            .arg(&path)
-            .output()
-            .expect("running python");
-        assert!(
-            out.status.success(),
-            "python failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (stdout, _) = python_ok(&[&script, &path]);
         let mut m: BTreeMap<String, Want> = BTreeMap::new();
-        for line in String::from_utf8(out.stdout).unwrap().lines() {
+        for line in stdout.lines() {
             let w: Vec<&str> = line.split(' ').collect();
             let want = m.entry(w[1].to_string()).or_default();
             let path = text(w[2]);
@@ -314,25 +304,6 @@ fn check_and_ls_accept_dense_files() {
             _ => {}
         }
     }
-}
-
-/// Recomputes the lookup3 checksum of the block at `at` whose checksum follows
-/// `covered` bytes.
-fn fix_checksum(b: &mut [u8], at: usize, covered: usize) {
-    let sum = h5sink::encode::hashlittle(&b[at..at + covered], 0);
-    b[at + covered..at + covered + 4].copy_from_slice(&sum.to_le_bytes());
-}
-
-/// The bytes a block's checksum covers: the first length whose lookup3 equals the
-/// 4 bytes after it.
-fn checksum_len(b: &[u8], at: usize) -> usize {
-    (6..8192)
-        .find(|&n| {
-            at + n + 4 <= b.len()
-                && h5sink::encode::hashlittle(&b[at..at + n], 0)
-                    == u32::from_le_bytes(b[at + n..at + n + 4].try_into().unwrap())
-        })
-        .expect("a checksum")
 }
 
 /// Bytes of a fractal heap header before its checksum (8-byte addresses and

@@ -9,11 +9,11 @@
 
 use h5sink::read::{self, LinkTarget, SpaceKind};
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Command;
 
 mod common;
-use common::{dims, hex_or_dash as hex, python};
+use common::{dims, hex_or_dash as hex};
 
 /// Writes `default.h5` into `dir` with h5py's defaults and prints a manifest of
 /// what h5py reads back: one line per object, values as hex.
@@ -96,18 +96,8 @@ with h5py.File(out + "/default.h5", "r") as f:
 "#;
 
 fn generate(dir: &Path) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(WRITE)
-        .arg(dir)
-        .output()
-        .expect("running python");
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let args = [OsStr::new("-c"), OsStr::new(WRITE), dir.as_os_str()];
+    common::python_ok(&args).0
 }
 
 /// What our reader says, in the manifest's format (lines sorted like h5py's
@@ -250,21 +240,7 @@ fn default_libver_files_pass_check_and_ls() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path());
     let path = dir.path().join("default.h5");
-    let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_h5sink"))
-            .args(args)
-            .arg(&path)
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            ),
-        )
-    };
+    let run = |args: &[&str]| common::run_cli(args, &path);
     let (code, out) = run(&["check"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("superblock v0"), "{out}");
@@ -346,16 +322,8 @@ fn default_libver_files_reopen_unchanged_and_continue() {
          print('continued ok')",
         path.to_str().unwrap()
     );
-    let out = std::process::Command::new(python())
-        .arg("-c")
-        .arg(code)
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("continued ok"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::run_python(&code, &[] as &[&str]);
+    assert!(out.contains("continued ok"), "{out}");
 }
 
 /// Damaged old-style group structures are errors naming the structure and where

@@ -835,21 +835,41 @@ pub fn rejected_mutations(
     rejected
 }
 
+/// Runs the test Python with `args` (a script and its arguments, or `-c` and code);
+/// asserts it succeeded; returns its stdout and stderr.
+pub fn python_ok<A: AsRef<std::ffi::OsStr>>(args: &[A]) -> (String, String) {
+    let out = Command::new(python()).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "python failed:\n{stdout}{stderr}");
+    (stdout, stderr)
+}
+
 /// Runs `python -c code args...`; asserts it succeeded; returns stdout then stderr.
 pub fn run_python<A: AsRef<std::ffi::OsStr>>(code: &str, args: &[A]) -> String {
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(code)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "python failed:\n{text}");
-    text
+    let mut all: Vec<&std::ffi::OsStr> = vec!["-c".as_ref(), code.as_ref()];
+    all.extend(args.iter().map(|a| a.as_ref()));
+    let (stdout, stderr) = python_ok(&all);
+    format!("{stdout}{stderr}")
+}
+
+/// Recomputes the lookup3 checksum of the block at `at` whose checksum follows
+/// `covered` bytes.
+pub fn fix_checksum(b: &mut [u8], at: usize, covered: usize) {
+    let sum = h5sink::encode::hashlittle(&b[at..at + covered], 0);
+    b[at + covered..at + covered + 4].copy_from_slice(&sum.to_le_bytes());
+}
+
+/// The bytes a block's checksum covers: the first length (up to 8 KiB) whose lookup3
+/// equals the 4 bytes after it (nodes and blocks do not store their length).
+pub fn checksum_len(b: &[u8], at: usize) -> usize {
+    (6..8192)
+        .find(|&n| {
+            at + n + 4 <= b.len()
+                && h5sink::encode::hashlittle(&b[at..at + n], 0)
+                    == u32::from_le_bytes(b[at + n..at + n + 4].try_into().unwrap())
+        })
+        .expect("a checksum")
 }
 
 fn verify_script() -> PathBuf {
