@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::btree::{self, Cache, Expect};
-use super::data::tree_of;
+use super::data::{chunk_grid, grid_total, tree_of};
 use super::error::{Error, Structure};
 use super::heap::Heaps;
 use super::layout_v4::ChunkIndex;
@@ -289,15 +289,8 @@ impl<'a> File<'a> {
                     let tree = tree_of(ds, self.superblock.chunk_k).expect("chunked");
                     let dims = ds.dims();
                     let rank = dims.len();
-                    let grid: Vec<u64> = dims
-                        .iter()
-                        .zip(&tree.chunk)
-                        .map(|(d, c)| d.div_ceil(*c))
-                        .collect();
-                    let total = grid
-                        .iter()
-                        .try_fold(1u64, |a, &g| a.checked_mul(g))
-                        .unwrap_or(u64::MAX);
+                    let grid = chunk_grid(dims, &tree.chunk);
+                    let total = grid_total(&grid);
                     let Some(root) = tree.root else {
                         if total > 0 {
                             report.notes.push(Note::MissingChunks {
@@ -509,16 +502,8 @@ impl File<'_> {
         let implicit = matches!(index, ChunkIndex::Implicit { .. });
         extents.extend(listing.extents.iter().copied());
         let chunk: Vec<u64> = chunk.iter().map(|&c| u64::from(c)).collect();
-        let grid: Vec<u64> = ds
-            .dims()
-            .iter()
-            .zip(&chunk)
-            .map(|(d, c)| d.div_ceil(*c))
-            .collect();
-        let total = grid
-            .iter()
-            .try_fold(1u64, |a, &g| a.checked_mul(g))
-            .unwrap_or(u64::MAX);
+        let grid = chunk_grid(ds.dims(), &chunk);
+        let total = grid_total(&grid);
         let (index_s, index_at) = listing
             .extents
             .first()

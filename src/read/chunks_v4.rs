@@ -5,6 +5,7 @@
 //! structures (for `check`'s overlap test).
 
 use super::bytes::{verify_checksum, Cursor, Source};
+use super::data::chunk_grid;
 use super::error::{malformed, Error, Result, Structure};
 use super::layout_v4::ChunkIndex;
 use super::{btree_v2, extensible_array, fixed_array, Dataset, Layout};
@@ -286,12 +287,7 @@ pub(crate) fn list(src: &Source<'_>, ds: &Dataset) -> Result<Listing> {
                     .ok_or_else(|| bad("implicit chunk storage size overflows".into()))?;
                 src.check_extent(Structure::Chunk, *a, total)?;
                 listing.extents.push((Structure::Chunk, *a, total));
-                let current: Vec<u64> = ds
-                    .dims()
-                    .iter()
-                    .zip(&chunk)
-                    .map(|(d, c)| d.div_ceil(*c))
-                    .collect();
+                let current = chunk_grid(ds.dims(), &chunk);
                 if current.iter().zip(&g).any(|(c, m)| c > m) {
                     return Err(bad("dims beyond the maximum dims".into()));
                 }

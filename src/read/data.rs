@@ -38,6 +38,21 @@ pub(crate) struct Tree {
     pub chunk_bytes: u64,
 }
 
+/// Chunks along each dimension that `dims` reach with chunks of `chunk`: the chunk grid.
+pub(crate) fn chunk_grid(dims: &[u64], chunk: &[u64]) -> Vec<u64> {
+    dims.iter()
+        .zip(chunk)
+        .map(|(d, c)| d.div_ceil(*c))
+        .collect()
+}
+
+/// The number of chunks in `grid` (`u64::MAX` when it overflows).
+pub(crate) fn grid_total(grid: &[u64]) -> u64 {
+    grid.iter()
+        .try_fold(1u64, |a, &g| a.checked_mul(g))
+        .unwrap_or(u64::MAX)
+}
+
 /// The tree parameters of a chunked dataset (`None` for other layouts).
 pub(crate) fn tree_of(ds: &Dataset, k: u16) -> Option<Tree> {
     let Layout::Chunked {
@@ -227,28 +242,19 @@ impl<'a> File<'a> {
                 }
                 let pipeline = pipeline_of(ds)?;
                 let mut out = fill(n);
-                if !matches!(index, ChunkIndex::BTreeV1) {
-                    if n > 0 {
-                        let r = Reader {
-                            file: self,
-                            ds,
-                            tree: &tree,
-                            pipeline: pipeline.as_ref(),
-                        };
-                        r.read_listed(&mut out)?;
-                    }
+                if n == 0 {
                     return Ok(out);
                 }
-                if let Some(root) = tree.root {
-                    if n > 0 {
-                        let r = Reader {
-                            file: self,
-                            ds,
-                            tree: &tree,
-                            pipeline: pipeline.as_ref(),
-                        };
-                        r.read_chunks(root, &mut out, lookups)?;
-                    }
+                let r = Reader {
+                    file: self,
+                    ds,
+                    tree: &tree,
+                    pipeline: pipeline.as_ref(),
+                };
+                if !matches!(index, ChunkIndex::BTreeV1) {
+                    r.read_listed(&mut out)?;
+                } else if let Some(root) = tree.root {
+                    r.read_chunks(root, &mut out, lookups)?;
                 }
                 Ok(out)
             }
@@ -278,11 +284,7 @@ impl<'f, 'a> Reader<'f, 'a> {
         }
         let dims = ds.dims();
         let rank = dims.len();
-        let grid: Vec<u64> = dims
-            .iter()
-            .zip(&tree.chunk)
-            .map(|(d, c)| d.div_ceil(*c))
-            .collect();
+        let grid = chunk_grid(dims, &tree.chunk);
         // each target once: in an ordered tree equal targets are neighbours
         let mut done: HashSet<&[u64]> = HashSet::new();
         let mut prev: Option<&[u64]> = None;
@@ -322,11 +324,7 @@ impl<'f, 'a> Reader<'f, 'a> {
         let (ds, tree) = (self.ds, self.tree);
         let listing = chunks_v4::list(&self.file.src, ds)?;
         let dims = ds.dims();
-        let grid: Vec<u64> = dims
-            .iter()
-            .zip(&tree.chunk)
-            .map(|(d, c)| d.div_ceil(*c))
-            .collect();
+        let grid = chunk_grid(dims, &tree.chunk);
         let edges_raw = matches!(&ds.layout, Layout::Chunked { flags, .. }
             if flags & DONT_FILTER_PARTIAL_EDGE_CHUNKS != 0);
         for f in &listing.chunks {
