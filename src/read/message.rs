@@ -667,9 +667,20 @@ fn version0_flags(c: &mut Cursor<'_>, what: &str) -> Result<u8> {
 
 /// Decodes a link info message: where dense link storage is, if the group has it.
 pub(crate) fn decode_link_info(c: &mut Cursor<'_>) -> Result<Option<DenseAddrs>> {
-    let flags = version0_flags(c, "link info")?;
+    decode_dense_info(c, "link info", 8)
+}
+
+/// The shared shape of the link info and attribute info messages: version 0, flags
+/// (bit 0: a maximum creation index of `index_bytes` bytes follows; bit 1: creation order
+/// is indexed), then the fractal heap, the name index and, with bit 1, the order index.
+fn decode_dense_info(
+    c: &mut Cursor<'_>,
+    what: &str,
+    index_bytes: usize,
+) -> Result<Option<DenseAddrs>> {
+    let flags = version0_flags(c, what)?;
     if flags & 0x01 != 0 {
-        c.u64()?;
+        c.skip(index_bytes)?;
     }
     let heap = c.addr()?;
     let names = c.addr()?;
@@ -696,18 +707,7 @@ pub(crate) fn decode_group_info(c: &mut Cursor<'_>) -> Result<()> {
 /// Decodes an attribute info message: where dense attribute storage is, if the
 /// object has it.
 pub(crate) fn decode_attribute_info(c: &mut Cursor<'_>) -> Result<Option<DenseAddrs>> {
-    let flags = version0_flags(c, "attribute info")?;
-    if flags & 0x01 != 0 {
-        c.u16()?;
-    }
-    let heap = c.addr()?;
-    let names = c.addr()?;
-    let order = if flags & 0x02 != 0 {
-        Some(c.addr()?)
-    } else {
-        None
-    };
-    dense_addrs(c, heap, names, order)
+    decode_dense_info(c, "attribute info", 2)
 }
 
 /// Decodes a filter pipeline message (versions 1 and 2).
