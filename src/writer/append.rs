@@ -475,14 +475,7 @@ impl Inner {
         // rows must reach the index in order
         self.drain_queue(id, g)?;
         let images = self.row_images(id, g, fill)?;
-        let encoded = if threads > 1 {
-            self.encode_in_pool(id, g, images)?
-        } else {
-            images
-                .iter()
-                .map(|img| self.encode_here(id, g, img))
-                .collect()
-        };
+        let encoded = self.encode_images(id, g, images)?;
         let chunks = self.write_encoded(&encoded)?;
         if first_time {
             self.index_row(id, g, row, &chunks, true)?;
@@ -558,34 +551,21 @@ impl Inner {
             .encode_with(raw, g.elem, &mut self.encode_scratch, out)
     }
 
-    /// Encodes `images` in the pool (which must have nothing in flight) and returns them
-    /// in order.
-    fn encode_in_pool(
+    /// Encodes `images` now, in order: in the dataset's pool when it has one (after
+    /// [`Self::drain_queue`]), else on the appending thread.
+    fn encode_images(
         &mut self,
         id: ObjId,
         g: &Geometry,
         images: Vec<Vec<u8>>,
     ) -> Result<Vec<EncodedChunk>> {
-        let n = images.len();
-        let mut out = Vec::with_capacity(n);
-        let pool = self.append_state(id).expect("append state").pool.as_mut();
-        let Some(pool) = pool else {
-            return Ok(images
+        match self.append_state(id).expect("append state").pool.as_mut() {
+            Some(pool) => pool.encode_all(images),
+            None => Ok(images
                 .iter()
                 .map(|img| self.encode_here(id, g, img))
-                .collect());
-        };
-        debug_assert_eq!(pool.in_flight(), 0);
-        for img in images {
-            if pool.full() {
-                out.push(pool.next()?.expect("a job in flight"));
-            }
-            pool.submit(img)?;
+                .collect()),
         }
-        while let Some(c) = pool.next()? {
-            out.push(c);
-        }
-        Ok(out)
     }
 
     /// Writes encoded chunks to fresh space, in order: (address, size, mask) each.

@@ -128,6 +128,22 @@ impl EncodePool {
         }
     }
 
+    /// Encodes `images` (nothing else may be in flight) and returns them in order.
+    pub fn encode_all(&mut self, images: Vec<Vec<u8>>) -> Result<Vec<EncodedChunk>> {
+        debug_assert_eq!(self.in_flight(), 0);
+        let mut out = Vec::with_capacity(images.len());
+        for img in images {
+            if self.full() {
+                out.push(self.next()?.expect("a job in flight"));
+            }
+            self.submit(img)?;
+        }
+        while let Some(c) = self.next()? {
+            out.push(c);
+        }
+        Ok(out)
+    }
+
     /// Takes back the bytes of a written chunk, for a later job's output.
     pub fn recycle(&mut self, bytes: Vec<u8>) {
         if self.spare_out.len() < self.limit {
@@ -213,6 +229,9 @@ mod tests {
         for (img, c) in images.iter().zip(&got) {
             assert_eq!(*c, pipeline.encode(img, 2));
         }
+        assert_eq!(pool.in_flight(), 0);
+        // the same through encode_all, with the recycled buffers
+        assert_eq!(pool.encode_all(images.clone()).expect("encoded"), got);
         assert_eq!(pool.in_flight(), 0);
     }
 }
