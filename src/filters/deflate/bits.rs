@@ -55,17 +55,7 @@ impl BitWriter {
     /// Writes the low `count` bits of `bits` (count ≤ [`MAX_PUT`], higher bits zero).
     #[inline(always)]
     pub fn put(&mut self, bits: u64, count: u32) {
-        debug_assert!(count <= MAX_PUT && bits >> count == 0);
-        if self.pos + 8 > self.out.len() {
-            self.reserve(64);
-        }
-        self.buf |= bits << self.n;
-        self.n += count;
-        self.out[self.pos..self.pos + 8].copy_from_slice(&self.buf.to_le_bytes());
-        let bytes = self.n >> 3;
-        self.pos += bytes as usize;
-        self.buf >>= bytes * 8;
-        self.n &= 7;
+        self.put_fields(core::iter::once((bits, count)));
     }
 
     /// Writes each `(bits, count)` of `fields` as [`put`](Self::put) would, with the
