@@ -853,6 +853,18 @@ pub fn run_python<A: AsRef<std::ffi::OsStr>>(code: &str, args: &[A]) -> String {
     format!("{stdout}{stderr}")
 }
 
+/// Copies `src` to `dst` and checks that reopening the copy for appending is refused
+/// and leaves its bytes as they were; returns the refusal's message.
+pub fn append_refused(src: &Path, dst: &Path) -> String {
+    std::fs::copy(src, dst).unwrap();
+    let before = std::fs::read(dst).unwrap();
+    let Err(e) = h5sink::File::options().open_append(dst) else {
+        panic!("reopening {} for append should be refused", src.display());
+    };
+    assert_eq!(std::fs::read(dst).unwrap(), before, "{}", src.display());
+    e.to_string()
+}
+
 /// Recomputes the lookup3 checksum of the block at `at` whose checksum follows
 /// `covered` bytes.
 pub fn fix_checksum(b: &mut [u8], at: usize, covered: usize) {
